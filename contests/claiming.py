@@ -1,0 +1,116 @@
+"""Making day plans and claiming moments: the only code that knows about locks.
+
+Two guarantees rest on the database, not on luck:
+- one plan per prize and day: a unique row, created in the same transaction as its
+  moments, so a process that loses the race simply reads the winner's plan;
+- one win per moment: claims lock the earliest due moment with FOR UPDATE SKIP LOCKED
+  (PostgreSQL) or inside an IMMEDIATE transaction (SQLite), and the win's one-to-one
+  link to its moment makes a second award impossible.
+"""
+
+import datetime as dt
+import itertools
+import random
+
+from django.db import IntegrityError, transaction
+
+from .models import Contest, DayPlan, Prize, Win, WinningMoment
+from .planning import day_bounds, plan_moments
+
+# Rows per INSERT when a plan's moments are written; bounds memory for huge perday.
+MOMENT_BATCH = 5000
+
+
+def make_plan(
+    prize: Prize, day: dt.date, now: dt.datetime, rng: random.Random | None = None
+) -> DayPlan | None:
+    """Return the prize's plan for `day`, making it if there is none yet.
+
+    A plan made during its day covers only what is left of it. Returns None when the
+    day is already over and has no plan: there is nothing left to plan.
+    """
+    day_start, day_end = day_bounds(day, prize.contest.zone)
+    window_start = max(day_start, now)
+    try:
+        return DayPlan.objects.get(prize=prize, day=day)
+    except DayPlan.DoesNotExist:
+        if window_start >= day_end:
+            return None
+    try:
+        with transaction.atomic():
+            plan = DayPlan.objects.create(
+                prize=prize,
+                day=day,
+                window_start=window_start,
+                window_end=day_end,
+                moment_count=prize.perday,
+                made_at=now,
+            )
+            moments = plan_moments(window_start, day_end, prize.perday, rng)
+            while batch := list(itertools.islice(moments, MOMENT_BATCH)):
+                WinningMoment.objects.bulk_create(
+                    WinningMoment(plan=plan, contest_id=prize.contest_id, day=day, at=at)
+                    for at in batch
+                )
+            return plan
+    except IntegrityError:
+        # Another process made it first; its transaction has committed by now.
+        return DayPlan.objects.get(prize=prize, day=day)
+
+
+def ensure_plans(
+    contest: Contest, day: dt.date, now: dt.datetime, rng: random.Random | None = None
+) -> int:
+    """Make the missing plans of every prize of the contest for `day`; return how many."""
+    planned = set(
+        DayPlan.objects.filter(prize__contest=contest, day=day).values_list("prize_id", flat=True)
+    )
+    made = 0
+    for prize in contest.prizes.exclude(pk__in=planned):
+        prize.contest = contest
+        if make_plan(prize, day, now, rng) is not None:
+            made += 1
+    return made
+
+
+def claim_moment(
+    contest_id: int, day: dt.date, now: dt.datetime, *, request_id: str, player: str = ""
+) -> Win | None:
+    """Award the contest's earliest due, unclaimed moment of `day` to this play, if any.
+
+    The win is committed when this returns, so a winning answer always has its row.
+    """
+    with transaction.atomic():
+        moment = (
+            WinningMoment.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("plan__prize")
+            .filter(contest_id=contest_id, day=day, claimed=False, at__lte=now)
+            .order_by("at", "id")
+            .first()
+        )
+        if moment is None:
+            return None
+        WinningMoment.objects.filter(pk=moment.pk).update(claimed=True)
+        return Win.objects.create(
+            moment=moment,
+            contest_id=contest_id,
+            prize=moment.plan.prize,
+            day=day,
+            won_at=now,
+            request_id=request_id,
+            player=player,
+        )
+
+
+def next_unclaimed_moment(contest_id: int, day: dt.date) -> dt.datetime | None:
+    """Return when the contest's next moment of `day` falls due, or None if none is left.
+
+    A plain read that waits for no lock: a moment that a claim in flight holds still
+    counts as unclaimed, so the answer can only be early, never late.
+    """
+    return (
+        WinningMoment.objects.filter(contest_id=contest_id, day=day, claimed=False)
+        .order_by("at")
+        .values_list("at", flat=True)
+        .first()
+    )

@@ -1,0 +1,33 @@
+"""The draw: does a play at `now` win? Time is a parameter; only views ask the clock."""
+
+import datetime as dt
+
+from . import cache
+from .cache import ContestSnapshot
+from .claiming import claim_moment, ensure_plans, next_unclaimed_moment
+from .models import Contest, Win
+
+
+def draw(
+    contest: ContestSnapshot,
+    now: dt.datetime,
+    *,
+    request_id: str,
+    player: str = "",
+    remembered: cache.NextMoment | None = None,
+) -> Win | None:
+    """Play once in an active contest: return the win, or None if nothing is due.
+
+    `remembered` is the next moment the cache knew of; when it rules out a win, the
+    play costs nothing more. Otherwise the database decides: today's plans are made if
+    missing, the earliest due moment is claimed, and the next one is remembered.
+    """
+    day = contest.local_date(now)
+    if remembered is not None and remembered.rules_out_win(day, now):
+        return None
+    if remembered is None or remembered.day != day:
+        # Nothing is known of today yet: its plans may still have to be made.
+        ensure_plans(Contest.objects.get(pk=contest.id), day, now)
+    win = claim_moment(contest.id, day, now, request_id=request_id, player=player)
+    cache.remember_next_moment(contest.code, day, next_unclaimed_moment(contest.id, day))
+    return win

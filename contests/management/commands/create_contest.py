@@ -1,0 +1,91 @@
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from contests.management.arguments import iso_date, positive_int
+from contests.models import Contest, Prize
+
+
+def _validated(obj, exclude=None):
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        lines = [f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()]
+        raise CommandError(
+            f"{obj._meta.verbose_name.capitalize()} not saved:\n  " + "\n  ".join(lines)
+        ) from None
+    return obj
+
+
+REQUIRED_TO_CREATE = {
+    "name": "--name",
+    "start": "--start",
+    "end": "--end",
+    "prize_code": "--prize-code",
+    "prize_name": "--prize-name",
+    "perday": "--perday",
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Create a contest with its prize, or update it. When the contest exists, options "
+        "left out keep their values, and a new prize code adds a prize to it. A perday "
+        "change applies from the next day that has no plan yet."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("code", help="contest code: letters, digits, '-' and '_'")
+        parser.add_argument("--name", help="contest name shown to staff")
+        parser.add_argument("--start", type=iso_date, help="first day, YYYY-MM-DD (local)")
+        parser.add_argument("--end", type=iso_date, help="last day, YYYY-MM-DD, included")
+        parser.add_argument("--time-zone", help="IANA zone of the contest's days")
+        parser.add_argument("--prize-code", help="code of the prize sent to players")
+        parser.add_argument("--prize-name", help="name of the prize sent to players")
+        parser.add_argument("--perday", type=positive_int, help="wins of the prize per day")
+
+    @transaction.atomic
+    def handle(self, *args, code, **options):
+        contest = Contest.objects.filter(code=code).first()
+        created = contest is None
+        if created:
+            missing = [flag for key, flag in REQUIRED_TO_CREATE.items() if options[key] is None]
+            if missing:
+                raise CommandError(
+                    f"Contest {code} does not exist; to create it also give {', '.join(missing)}."
+                )
+            contest = Contest(code=code)
+        for field in ("name", "start", "end", "time_zone"):
+            if options[field] is not None:
+                setattr(contest, field, options[field])
+        _validated(contest).save()
+
+        prize_code = options["prize_code"]
+        if prize_code is not None or options["prize_name"] or options["perday"]:
+            if prize_code is None:
+                prizes = list(contest.prizes.all())
+                if len(prizes) != 1:
+                    raise CommandError(
+                        "The contest has several prizes: say which with --prize-code."
+                    )
+                prize = prizes[0]
+            else:
+                prize = contest.prizes.filter(code=prize_code).first() or Prize(
+                    contest=contest, code=prize_code
+                )
+            if prize.pk is None and (options["prize_name"] is None or options["perday"] is None):
+                raise CommandError(
+                    f"Prize {prize_code} is new: give --prize-name and --perday too."
+                )
+            if options["prize_name"] is not None:
+                prize.name = options["prize_name"]
+            if options["perday"] is not None:
+                prize.perday = options["perday"]
+            _validated(prize).save()
+
+        prizes = ", ".join(f"{p.code} ({p.name}, {p.perday}/day)" for p in contest.prizes.all())
+        self.stdout.write(
+            f"{'Created' if created else 'Updated'} contest {contest.code} "
+            f'"{contest.name}": {contest.start} to {contest.end} ({contest.time_zone}); '
+            f"prizes: {prizes}"
+        )

@@ -1,0 +1,53 @@
+import datetime as dt
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from contests.models import Contest, Prize
+
+DEMO_CODE = "C0001"
+EXPIRED_CODE = "C0000"
+
+
+class Command(BaseCommand):
+    help = (
+        "Create the demo contests: the spec's C0001 (Vinci uno sconto, 45 discounts a day) "
+        "running from today for a month, and C0000, which has ended. Safe to run again: "
+        "C0001 is only moved to today when it is not running."
+    )
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        today = timezone.localdate()
+        demo, _ = Contest.objects.get_or_create(
+            code=DEMO_CODE,
+            defaults={
+                "name": "Vinci uno sconto",
+                "start": today,
+                "end": today + dt.timedelta(days=30),
+            },
+        )
+        if not demo.is_active_on(demo.local_date(timezone.now())):
+            demo.start, demo.end = today, today + dt.timedelta(days=30)
+            demo.save(update_fields=["start", "end", "updated_at"])
+        Prize.objects.get_or_create(
+            contest=demo,
+            code="five-percent-discount",
+            defaults={"name": "Sconto del 5%", "perday": 45},
+        )
+
+        last_month = today - dt.timedelta(days=31)
+        expired, _ = Contest.objects.get_or_create(
+            code=EXPIRED_CODE,
+            defaults={
+                "name": "Concorso concluso",
+                "start": last_month - dt.timedelta(days=30),
+                "end": last_month,
+            },
+        )
+        Prize.objects.get_or_create(
+            contest=expired, code="gadget", defaults={"name": "Gadget", "perday": 10}
+        )
+        for contest in (demo, expired):
+            self.stdout.write(f'{contest.code} "{contest.name}": {contest.start} to {contest.end}')

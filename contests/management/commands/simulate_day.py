@@ -1,0 +1,108 @@
+import random
+import secrets
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from contests import cache
+from contests.management.arguments import iso_date, positive_int
+from contests.models import Contest, Prize
+from contests.simulation import DayResult, simulate_day
+
+BAR_WIDTH = 40
+
+
+class _Rollback(Exception):
+    """Raised to undo everything a simulation wrote."""
+
+
+class Command(BaseCommand):
+    help = (
+        "Play one whole local day of a contest through the real draw and database with a "
+        "fake clock, and show how the wins were spread. By default it plays a throwaway "
+        "copy of the contest inside a transaction that is rolled back: nothing is kept."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--contest", required=True, metavar="CODE")
+        parser.add_argument("--date", type=iso_date, help="local day to play (default: today)")
+        parser.add_argument(
+            "--plays", type=positive_int, help="plays, evenly spread (default 100 × perday)"
+        )
+        parser.add_argument("--seed", type=int, help="seed the plan for a repeatable run")
+        parser.add_argument(
+            "--in-place",
+            action="store_true",
+            help="play the real contest and keep its plan, plays and wins",
+        )
+
+    def handle(self, *args, contest, date, plays, seed, in_place, **options):
+        original = Contest.objects.filter(code=contest).first()
+        if original is None:
+            raise CommandError(f"Contest {contest} not found.")
+        if not original.prizes.exists():
+            raise CommandError(f"Contest {contest} has no prize to win.")
+        day = date or original.local_date(timezone.now())
+        # A seeded plan is for repeatable simulations only; real plans use the system RNG.
+        rng = random.Random(seed) if seed is not None else None  # noqa: S311
+        if in_place:
+            with transaction.atomic():
+                result = self._run(original, day, plays, rng)
+            self._report(result, "Played the real contest; its plan and wins were kept.")
+            return
+        try:
+            with transaction.atomic():
+                copy = self._throwaway_copy(original)
+                result = self._run(copy, day, plays, rng)
+                raise _Rollback
+        except _Rollback:
+            cache.forget(copy.code)
+        self._report(result, f"Played a throwaway copy ({copy.code}); nothing was kept.")
+
+    def _throwaway_copy(self, original: Contest) -> Contest:
+        copy = Contest.objects.create(
+            code=f"sim-{secrets.token_hex(6)}",
+            name=original.name,
+            start=original.start,
+            end=original.end,
+            time_zone=original.time_zone,
+        )
+        Prize.objects.bulk_create(
+            Prize(contest=copy, code=p.code, name=p.name, perday=p.perday)
+            for p in original.prizes.all()
+        )
+        return copy
+
+    def _run(self, contest: Contest, day, plays, rng) -> DayResult:
+        [result] = simulate_day([contest], day, {contest.pk: plays} if plays else None, rng)
+        return result
+
+    def _report(self, result: DayResult, kept: str) -> None:
+        hours = len(result.wins_per_hour)
+        out = self.stdout
+        out.write(
+            f"Simulated {result.day} ({result.contest.time_zone}, a {hours}-hour day): "
+            f"{result.plays} plays, evenly spread."
+        )
+        out.write(kept)
+        out.write("")
+        width = max(len(code) for code in result.planned) + 2
+        out.write(f"{'prize':<{width}}{'wins':>6}{'perday':>8}")
+        for code, planned in sorted(result.planned.items()):
+            out.write(f"{code:<{width}}{result.wins[code]:>6}{planned:>8}")
+        verdict = "every prize won" if result.total_wins == result.total_planned else "PRIZES LEFT"
+        out.write(
+            f"{'all prizes':<{width}}{result.total_wins:>6}{result.total_planned:>8}   {verdict}"
+        )
+        out.write("")
+        out.write(
+            "Largest gap between a prize's cumulative wins and its ideal straight line: "
+            f"{result.largest_gap:.3f} prizes"
+        )
+        out.write("")
+        out.write("Wins per hour (local time):")
+        most = max(result.wins_per_hour) or 1
+        for hour, wins in enumerate(result.wins_per_hour):
+            bar = "█" * round(wins / most * BAR_WIDTH)
+            out.write(f"  {result.hour_label(hour)}  {bar} {wins}")

@@ -1,0 +1,178 @@
+"""Contests, their prizes, the daily plans of winning moments and the wins that claim them."""
+
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import F, Q
+
+# Codes travel in URLs and query strings: letters, digits, "-" and "_" only.
+CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]*"
+CONTEST_CODE_MAX_LENGTH = 32
+PRIZE_CODE_MAX_LENGTH = 64
+# Planning a million moments takes seconds and a few hundred MB; more is surely a typo.
+PERDAY_MAX = 1_000_000
+
+code_validator = RegexValidator(
+    rf"\A{CODE_PATTERN}\Z",
+    "Use only letters, digits, hyphens and underscores, starting with a letter or digit.",
+)
+
+
+def default_time_zone() -> str:
+    return settings.TIME_ZONE
+
+
+def validate_time_zone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"{value!r} is not a known time zone.") from exc
+
+
+class ContestStatus(models.TextChoices):
+    RUNNING = "running", "Running today"
+    UPCOMING = "upcoming", "Upcoming"
+    ENDED = "ended", "Ended"
+
+
+class Contest(models.Model):
+    code = models.CharField(
+        max_length=CONTEST_CODE_MAX_LENGTH, unique=True, validators=[code_validator]
+    )
+    name = models.CharField(max_length=200)
+    start = models.DateField(help_text="First day of the contest, in its time zone.")
+    end = models.DateField(help_text="Last day of the contest (included), in its time zone.")
+    time_zone = models.CharField(
+        max_length=64,
+        default=default_time_zone,
+        validators=[validate_time_zone],
+        help_text="Days run from midnight to midnight in this zone.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gte=F("start")), name="contest_end_not_before_start"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} – {self.name}"
+
+    def clean(self) -> None:
+        if self.start and self.end and self.end < self.start:
+            raise ValidationError({"end": "The end date cannot be before the start date."})
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+    def local_date(self, now: dt.datetime) -> dt.date:
+        return now.astimezone(self.zone).date()
+
+    def is_active_on(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+    def status_on(self, day: dt.date) -> ContestStatus:
+        if day < self.start:
+            return ContestStatus.UPCOMING
+        if day > self.end:
+            return ContestStatus.ENDED
+        return ContestStatus.RUNNING
+
+
+class Prize(models.Model):
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="prizes")
+    code = models.CharField(max_length=PRIZE_CODE_MAX_LENGTH, validators=[code_validator])
+    name = models.CharField(max_length=200)
+    perday = models.PositiveIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(PERDAY_MAX)],
+        help_text="Wins per day. A change applies from the next day not yet planned.",
+    )
+
+    class Meta:
+        ordering = ["contest", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contest", "code"], name="prize_code_unique_in_contest"
+            ),
+            models.CheckConstraint(condition=Q(perday__gte=1), name="prize_perday_at_least_one"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.perday}/day)"
+
+
+class DayPlan(models.Model):
+    """The winning moments of one prize on one local day: made once, then never changed."""
+
+    # PROTECT: a plan is the audit record of its day, so its prize and contest stay.
+    prize = models.ForeignKey(Prize, on_delete=models.PROTECT, related_name="plans")
+    day = models.DateField()
+    window_start = models.DateTimeField(
+        help_text="Local midnight, or the time the plan was made if that was later."
+    )
+    window_end = models.DateTimeField(help_text="The next local midnight.")
+    moment_count = models.PositiveIntegerField(help_text="The prize's perday when planned.")
+    made_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-day", "prize"]
+        constraints = [
+            models.UniqueConstraint(fields=["prize", "day"], name="one_plan_per_prize_and_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prize.contest.code}/{self.prize.code} on {self.day}"
+
+
+class WinningMoment(models.Model):
+    plan = models.ForeignKey(DayPlan, on_delete=models.PROTECT, related_name="moments")
+    # Copied from the plan so that claiming reads one table through one small index.
+    contest = models.ForeignKey(Contest, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    at = models.DateTimeField()
+    claimed = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(
+                fields=["contest", "day", "at"],
+                condition=Q(claimed=False),
+                name="moment_unclaimed_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan} at {self.at.isoformat()}"
+
+
+class Win(models.Model):
+    """A play that claimed a moment: written and committed before the winning answer."""
+
+    # One-to-one: the database itself refuses a second award of the same moment.
+    moment = models.OneToOneField(WinningMoment, on_delete=models.PROTECT, related_name="win")
+    contest = models.ForeignKey(Contest, on_delete=models.PROTECT, related_name="wins")
+    prize = models.ForeignKey(Prize, on_delete=models.PROTECT, related_name="wins")
+    day = models.DateField(help_text="The contest's local day of the win.")
+    won_at = models.DateTimeField()
+    request_id = models.CharField(max_length=64)
+    player = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["-won_at"]
+        indexes = [
+            models.Index(fields=["contest", "day"], name="win_contest_day_idx"),
+            models.Index(fields=["won_at"], name="win_won_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prize.code} won at {self.won_at.isoformat()}"

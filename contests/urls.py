@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import api
+
+app_name = "contests"
+
+urlpatterns = [
+    path("play/", api.play, name="play"),
+]
