@@ -29,6 +29,16 @@ if not SECRET_KEY:
         )
     SECRET_KEY = "django-insecure-embedded-default-only"  # noqa: S105 (DEBUG only)
 
+# Production must say what it serves and where its data lives: falling back to localhost
+# or to a SQLite file inside a container would fail late, or lose data quietly.
+if not DEBUG:
+    required = ("DJANGO_ALLOWED_HOSTS", "DATABASE_URL")
+    missing = [name for name in required if not env(name, default="")]
+    if missing:
+        raise ImproperlyConfigured(
+            f"{' and '.join(missing)} must be set when DJANGO_DEBUG is off (see .env.prod.example)."
+        )
+
 ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
 )

@@ -1,0 +1,63 @@
+"""gunicorn's settings for the portal behind Nginx, read from the environment.
+
+Used by the production image (`gunicorn --config deploy/gunicorn.conf.py portal.wsgi`) and
+by the topology test, which starts gunicorn exactly so. See README.md, "Deploy".
+"""
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.strip() else default
+
+
+# The cores this process may use: inside a container, cpu_count() would see the whole host.
+_cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+# All addresses of the container; only Nginx can reach them (no published port).
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = _int("WEB_CONCURRENCY", 2 * (_cores or 1) + 1)
+
+# gthread rather than sync: Nginx keeps connections to gunicorn open (upstream keepalive),
+# which a sync worker cannot do (it closes after every answer), and a thread waiting on
+# PostgreSQL lets its sibling answer the many plays that are a cache read. The draw keeps
+# no per-process state between requests, and Django opens one connection per thread, so
+# a replica holds up to workers × threads PostgreSQL connections (5 × 2 on two cores).
+worker_class = "gthread"
+threads = _int("GUNICORN_THREADS", 2)
+# Longer than Nginx's upstream keepalive_timeout (60 s): the side that closes an idle
+# connection must be Nginx, or it may send a request on a connection gunicorn just closed.
+keepalive = 75
+
+# A play is a few milliseconds; a request still running after this is stuck.
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = 30
+# Recycle workers now and then so a slow leak can never grow without bound; the jitter keeps
+# them from restarting all at once.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = max_requests // 10
+
+# The heartbeat file on tmpfs: on a container's overlay disk, its fchmod can stall workers.
+# (gunicorn creates it there with mkstemp, so a shared directory is safe.)
+_SHM = "/dev/shm"  # noqa: S108
+worker_tmp_dir = _SHM if os.path.isdir(_SHM) else None
+
+# Only Nginx can reach this port (it is never published), and Nginx's address in a compose
+# network is not known in advance, so trust whoever connects, and only this one header,
+# which Nginx always overwrites. Django decides on HTTPS itself (SECURE_PROXY_SSL_HEADER).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
+
+# One line per request on stdout, with the request id Nginx passes on (the same id is on
+# Nginx's and Django's lines for that request).
+accesslog = "-"
+access_log_format = (
+    '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}i)s for=%({x-forwarded-for}i)s'
+)
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+
+# Operators scale with `docker compose --scale`, not gunicornc; and the socket's default
+# path is per user, so two gunicorns on one host (CI, a developer's machine) would contend.
+control_socket_disable = True

@@ -1,0 +1,380 @@
+"""The Docker and Compose files, checked without a Docker engine: valid, and shaped as meant.
+
+What runs for real (Nginx → gunicorn → PostgreSQL + Redis) is in test_topology.py.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.nginx_template import TEMPLATES, referenced_names, render
+from tests.test_production_settings import env_file
+from tests.tools import tool
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPOSE_FILES = ["docker-compose.yml", "docker-compose.prod.yml"]
+DOCKERFILES = ["Dockerfile", "Dockerfile.prod"]
+SCRIPTS = ["deploy/entrypoint.sh", "deploy/entrypoint.prod.sh", "bin/dev", "bin/install"]
+SCRIPTS += ["bin/test", ".ci/run"]
+
+
+def run(*command: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def compose(name: str) -> dict:
+    return yaml.safe_load((ROOT / name).read_text())
+
+
+@pytest.fixture
+def compose_project(tmp_path):
+    """A copy of the compose files beside a .env.prod made from the example, as an operator has."""
+    for name in COMPOSE_FILES:
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copy(ROOT / ".env.prod.example", tmp_path / ".env.prod")
+    return tmp_path
+
+
+# Compose files --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", COMPOSE_FILES)
+def test_compose_files_follow_the_compose_spec(name):
+    checker = tool("check-jsonschema", "pip install -r requirements-dev.txt")
+    result = run(checker, "--builtin-schema", "vendor.compose-spec", name)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", COMPOSE_FILES)
+def test_compose_files_load_in_docker_compose(name, compose_project):
+    docker_compose = tool("docker-compose", "apt-get install docker-compose")
+    result = run(docker_compose, "-f", name, "config", "-q", cwd=compose_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_docker_compose_catches_a_dependency_on_a_missing_service(compose_project):
+    # The check above can fail: a depends_on target that does not exist is refused.
+    docker_compose = tool("docker-compose", "apt-get install docker-compose")
+    broken = compose("docker-compose.prod.yml")
+    broken["services"]["web"]["depends_on"]["cache"] = {"condition": "service_healthy"}
+    (compose_project / "broken.yml").write_text(yaml.safe_dump(broken))
+    result = run(docker_compose, "-f", "broken.yml", "config", "-q", cwd=compose_project)
+    assert result.returncode != 0
+    assert "depends on service 'cache' which is undefined" in result.stderr
+
+
+def test_production_has_nginx_web_postgresql_and_redis():
+    services = compose("docker-compose.prod.yml")["services"]
+    assert set(services) == {"nginx", "web", "db", "redis"}
+    assert re.fullmatch(r"nginx:1\.\d+-alpine", services["nginx"]["image"])
+    assert services["db"]["image"] == "postgres:17-alpine"
+    assert re.fullmatch(r"redis:\d+\.\d+-alpine", services["redis"]["image"])
+    assert services["web"]["build"] == {"context": ".", "dockerfile": "Dockerfile.prod"}
+
+
+def test_every_production_service_is_checked_restarted_and_configured_from_env_prod():
+    for name, service in compose("docker-compose.prod.yml")["services"].items():
+        assert service["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), name
+        assert service["restart"] == "unless-stopped", name
+        assert service["env_file"] == ".env.prod", name
+
+
+def test_production_services_start_only_after_what_they_need_is_healthy():
+    services = compose("docker-compose.prod.yml")["services"]
+    needs = {name: service.get("depends_on", {}) for name, service in services.items()}
+    assert needs == {
+        "nginx": {"web": {"condition": "service_healthy"}},
+        "web": {
+            "db": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+        },
+        "db": {},
+        "redis": {},
+    }
+
+
+def test_web_can_be_scaled_and_only_nginx_reaches_it():
+    services = compose("docker-compose.prod.yml")["services"]
+    assert not any("container_name" in service for service in services.values())
+    assert "ports" not in services["web"]
+    assert [name for name, service in services.items() if "ports" in service] == ["nginx"]
+    assert services["nginx"]["environment"]["NGINX_UPSTREAM_SERVER"] == "web:8000 resolve"
+    # The data stores sit on a network Nginx is not on.
+    assert services["nginx"]["networks"] == ["edge"]
+    assert services["db"]["networks"] == services["redis"]["networks"] == ["backend"]
+    assert compose("docker-compose.prod.yml")["networks"]["backend"] == {"internal": True}
+
+
+def test_nginx_serves_the_static_files_web_publishes():
+    project = compose("docker-compose.prod.yml")
+    nginx, web = project["services"]["nginx"], project["services"]["web"]
+    assert "static:/srv/static:ro" in nginx["volumes"]
+    assert "./deploy/nginx/templates:/etc/nginx/templates:ro" in nginx["volumes"]
+    assert nginx["environment"]["NGINX_STATIC_ROOT"] == "/srv/static"
+    assert "static:/srv/static" in web["volumes"]
+    assert "STATIC_PUBLISH_ROOT=/srv/static" in (ROOT / "Dockerfile.prod").read_text()
+    assert set(project["volumes"]) == {"static", "postgres_data", "redis_data"}
+    assert "postgres_data:/var/lib/postgresql/data" in project["services"]["db"]["volumes"]
+
+
+def test_redis_requires_its_password():
+    redis = compose("docker-compose.prod.yml")["services"]["redis"]
+    assert '--requirepass "$$REDIS_PASSWORD"' in " ".join(redis["command"])
+    assert "REDISCLI_AUTH" in redis["healthcheck"]["test"][1]
+    example = env_file(ROOT / ".env.prod.example")
+    assert example["REDIS_URL"].startswith(f"redis://:{example['REDIS_PASSWORD']}@redis:")
+    assert example["DATABASE_URL"] == (
+        f"postgres://{example['POSTGRES_USER']}:{example['POSTGRES_PASSWORD']}"
+        f"@db:5432/{example['POSTGRES_DB']}"
+    )
+
+
+def test_development_runs_live_source_on_postgresql_and_redis():
+    services = compose("docker-compose.yml")["services"]
+    web = services["web"]
+    assert set(services) == {"web", "db", "redis"}
+    assert web["build"]["dockerfile"] == "Dockerfile"
+    assert ".:/app" in web["volumes"]
+    assert {"static:/app/staticfiles", "media:/app/media"} <= set(web["volumes"])
+    assert web["ports"] == ["8000:8000"]
+    assert web["command"] == ["python", "manage.py", "runserver", "0.0.0.0:8000"]
+    assert web["environment"]["DATABASE_URL"].startswith("postgres://")
+    assert web["environment"]["REDIS_URL"].startswith("redis://redis:")
+    assert web["depends_on"] == {
+        "db": {"condition": "service_healthy"},
+        "redis": {"condition": "service_healthy"},
+    }
+    assert all("healthcheck" in service for service in services.values())
+
+
+def test_the_example_env_file_documents_every_line():
+    lines = (ROOT / ".env.prod.example").read_text().splitlines()
+    for number, line in enumerate(lines):
+        if line and not line.startswith("#"):
+            # Never empty: gunicorn, for one, fails on WEB_CONCURRENCY= at import.
+            assert re.fullmatch(r"[A-Z][A-Z0-9_]*=[^\s\"'$]+", line), line
+            assert lines[number - 1].startswith("# "), f"{line} has no comment above it"
+
+
+# The Nginx template ------------------------------------------------------------------
+
+
+def nginx_environment() -> dict[str, str]:
+    """What the nginx container's environment holds: .env.prod, then compose's own."""
+    nginx = compose("docker-compose.prod.yml")["services"]["nginx"]
+    return {**env_file(ROOT / ".env.prod.example"), **nginx["environment"]}
+
+
+def test_compose_defines_every_variable_the_nginx_template_uses():
+    template = (TEMPLATES / "default.conf.template").read_text()
+    environment = nginx_environment()
+    assert environment["NGINX_ENVSUBST_FILTER"] == "^NGINX_"
+    assert referenced_names(template) <= set(environment)
+    rendered = render(template, environment)
+    assert "${" not in rendered
+    assert "$NGINX" not in rendered
+    # Nginx's own variables are left for Nginx.
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in rendered
+    assert "server web:8000 resolve;" in rendered
+
+
+def test_the_tests_render_the_template_as_the_image_does():
+    # The image runs envsubst with the list of defined NGINX_ variables; so must we.
+    envsubst = tool("envsubst", "apt-get install gettext-base")
+    template = TEMPLATES / "default.conf.template"
+    environment = nginx_environment()
+    names = [name for name in environment if name.startswith("NGINX_")]
+    result = subprocess.run(
+        [envsubst, " ".join(f"${{{name}}}" for name in names)],
+        input=template.read_text(),
+        env={name: environment[name] for name in names},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert render(template.read_text(), environment) == result.stdout
+
+
+def test_the_nginx_template_has_what_production_needs():
+    template = (TEMPLATES / "default.conf.template").read_text()
+    for directive in [
+        "listen ${NGINX_HTTP_LISTEN} default_server;",
+        "return 444;",
+        "ssl_reject_handshake on;",
+        "gzip_static on;",
+        "immutable",
+        "limit_req zone=portal_play",
+        "limit_req_status 429;",
+        "error_page 502 @play_bad_gateway;",
+        "error_page 503 @play_unavailable;",
+        "error_page 504 @play_gateway_timeout;",
+        "keepalive 16;",
+        "proxy_set_header Upgrade $http_upgrade;",
+        "proxy_set_header Connection $portal_connection;",
+        "proxy_set_header X-Forwarded-For $remote_addr;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_set_header X-Request-ID $portal_request_id;",
+        "client_max_body_size 2m;",
+        "resolver 127.0.0.11",
+    ]:
+        assert directive in template, directive
+    # add_header in a location would silently drop the server's security headers.
+    locations = re.findall(r"\n    location [^\n]*\{(.*?)\n    \}", template, re.S)
+    assert locations
+    assert not any("add_header" in body or "proxy_set_header" in body for body in locations)
+
+
+@pytest.mark.parametrize("status", ["429", "502", "503", "504"])
+def test_nginx_answers_its_own_play_errors_in_the_api_envelope(status):
+    template = (TEMPLATES / "default.conf.template").read_text()
+    [body] = re.findall(rf"return {status} '(.*)';", template)
+    envelope = yaml.safe_load(body)
+    assert list(envelope) == ["error"]
+    assert envelope["error"]["status"] == status
+    assert set(envelope["error"]) == {"status", "title", "detail"}
+
+
+# Dockerfiles ----------------------------------------------------------------------------
+
+
+def instructions(name: str) -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) pairs, continuation lines joined, comments left out."""
+    text = re.sub(r"\\\n", " ", (ROOT / name).read_text())
+    pairs = []
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            word, _, rest = line.strip().partition(" ")
+            pairs.append((word.upper(), rest.strip()))
+    return pairs
+
+
+@pytest.mark.parametrize("name", DOCKERFILES)
+def test_dockerfiles_pass_hadolint(name):
+    hadolint = tool("hadolint", "pip install -r requirements-dev.txt")
+    result = run(hadolint, "--failure-threshold", "error", name)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("name", DOCKERFILES)
+def test_every_ignored_hadolint_rule_says_why(name):
+    lines = (ROOT / name).read_text().splitlines()
+    for number, line in enumerate(lines):
+        if line.startswith("# hadolint ignore="):
+            rule = line.split("=", 1)[1]
+            above = number - 1
+            while above >= 0 and lines[above].startswith("# "):
+                above -= 1
+            reason = " ".join(lines[above + 1 : number])
+            assert rule in reason, f"{name}: {rule} is ignored without a comment saying why"
+
+
+@pytest.mark.parametrize("name", DOCKERFILES)
+def test_dockerfiles_pin_their_base_images(name):
+    for image in [args.split()[0] for word, args in instructions(name) if word == "FROM"]:
+        repository, _, tag = image.partition(":")
+        assert repository == "python"
+        assert re.fullmatch(r"3\.1[1-3]-slim-bookworm", tag), image
+
+
+@pytest.mark.parametrize("name", DOCKERFILES)
+def test_dockerfiles_run_as_a_user_and_check_health(name):
+    steps = instructions(name)
+    [user] = [args for word, args in steps if word == "USER"]
+    assert user.split(":")[0] not in ("root", "0")
+    [healthcheck] = [args for word, args in steps if word == "HEALTHCHECK"]
+    assert healthcheck.endswith('CMD ["python", "deploy/healthcheck.py"]')
+    # Nothing secret is baked in: secrets come from the environment at run time.
+    baked = " ".join(args for word, args in steps if word in ("ENV", "ARG"))
+    assert not re.search(r"SECRET|PASSWORD|TOKEN|DATABASE_URL|REDIS_URL", baked)
+
+
+def test_the_production_image_builds_wheels_apart_from_where_it_runs():
+    steps = instructions("Dockerfile.prod")
+    stages = [args for word, args in steps if word == "FROM"]
+    assert stages == ["python:3.11-slim-bookworm AS builder", "python:3.11-slim-bookworm"]
+    final = steps[[word for word, _ in steps].index("FROM", 1) :]
+    final_runs = " ".join(args for word, args in final if word == "RUN")
+    assert "--mount=type=bind,from=builder,source=/wheels" in final_runs
+    assert "--no-index" in final_runs
+    assert "build-essential" not in final_runs
+    assert ("ENTRYPOINT", '["deploy/entrypoint.prod.sh"]') in final
+    assert ("CMD", '["gunicorn", "--config", "deploy/gunicorn.conf.py", "portal.wsgi"]') in final
+
+
+def test_the_development_image_serves_with_live_reload():
+    steps = instructions("Dockerfile")
+    assert ("ENTRYPOINT", '["deploy/entrypoint.sh"]') in steps
+    assert ("CMD", '["python", "manage.py", "runserver", "0.0.0.0:8000"]') in steps
+
+
+def test_the_build_context_leaves_out_what_images_must_not_hold():
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".git", ".venv", "**/__pycache__", ".pytest_cache", ".ruff_cache"} <= ignored
+    assert {"db.sqlite3", "staticfiles", "media", "test-results", ".env", ".env.*"} <= ignored
+    assert "deploy/nginx/certs" in ignored
+
+
+# Shell scripts -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_shell_scripts_parse_and_pass_shellcheck(name):
+    assert run("bash", "-n", name).returncode == 0
+    shellcheck = tool("shellcheck", "apt-get install shellcheck")
+    result = run(shellcheck, name)
+    assert result.returncode == 0, result.stdout
+
+
+@pytest.mark.parametrize("name", ["deploy/entrypoint.sh", "deploy/entrypoint.prod.sh"])
+def test_entrypoints_stop_on_errors_and_become_the_command(name):
+    script = (ROOT / name).read_text()
+    assert "\nset -euo pipefail\n" in script
+    assert script.rstrip().endswith('exec "$@"')
+    assert (ROOT / name).stat().st_mode & 0o111
+
+
+# gunicorn -----------------------------------------------------------------------------
+
+
+def gunicorn_settings(**environment: str) -> dict[str, str]:
+    gunicorn = tool("gunicorn", "pip install -r requirements.txt")
+    result = subprocess.run(
+        [gunicorn, "--config", "deploy/gunicorn.conf.py", "--print-config", "portal.wsgi"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", **environment},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pairs = (line.split(" = ", 1) for line in result.stdout.splitlines() if " = " in line)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def test_gunicorn_defaults_suit_a_container_behind_nginx():
+    settings = gunicorn_settings()
+    cores = len(os.sched_getaffinity(0))
+    assert settings["bind"] == "['0.0.0.0:8000']"
+    assert settings["workers"] == str(2 * cores + 1)
+    assert settings["worker_class"] == "gthread"
+    assert settings["threads"] == "2"
+    assert int(settings["keepalive"]) > 60  # Nginx's upstream keepalive_timeout
+    assert settings["timeout"] == "30"
+    assert (settings["max_requests"], settings["max_requests_jitter"]) == ("2000", "200")
+    assert settings["forwarded_allow_ips"] == "['*']"
+    assert settings["secure_scheme_headers"] == "{'X-FORWARDED-PROTO': 'https'}"
+    assert settings["accesslog"] == "-"
+    assert "rid=%({x-request-id}i)s" in settings["access_log_format"]
+    assert settings["control_socket_disable"] == "True"
+
+
+def test_gunicorn_takes_its_size_and_address_from_the_environment():
+    settings = gunicorn_settings(
+        WEB_CONCURRENCY="3", GUNICORN_THREADS="4", GUNICORN_BIND="127.0.0.1:9000"
+    )
+    assert (settings["workers"], settings["threads"]) == ("3", "4")
+    assert settings["bind"] == "['127.0.0.1:9000']"
