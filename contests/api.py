@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from . import cache
+from . import cache, play_counts
 from .draw import draw
 from .models import CODE_PATTERN, CONTEST_CODE_MAX_LENGTH
 
@@ -113,6 +113,7 @@ def _play(request: HttpRequest, codes: list[str]) -> tuple[JsonResponse, str]:
         return error(
             422, "Contest in not active", f"The contest with code {code} is not active."
         ), "inactive"
+    play_counts.record_play(contest, now)
     win = draw(contest, now, request_id=request.id, remembered=remembered)
     if win is None:
         return JsonResponse({"data": {"winner": False, "prize": None}}), "lost"

@@ -176,3 +176,25 @@ class Win(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prize.code} won at {self.won_at.isoformat()}"
+
+
+class PlayCount(models.Model):
+    """Plays of a contest in one hour of its local day, moved here from the cache in batches."""
+
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="play_counts")
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField(
+        help_text="Hours since local midnight: 0–22 on a 23-hour day, 0–24 on a 25-hour day."
+    )
+    plays = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["contest", "day", "hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contest", "day", "hour"], name="one_play_count_per_contest_hour"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contest_id} {self.day} hour {self.hour}: {self.plays}"
