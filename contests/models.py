@@ -13,6 +13,7 @@ from django.db.models import F, Q
 CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]*"
 CONTEST_CODE_MAX_LENGTH = 32
 PRIZE_CODE_MAX_LENGTH = 64
+PLAYER_MAX_LENGTH = 128
 # Planning a million moments takes seconds and a few hundred MB; more is surely a typo.
 PERDAY_MAX = 1_000_000
 
@@ -52,6 +53,14 @@ class Contest(models.Model):
         validators=[validate_time_zone],
         help_text="Days run from midnight to midnight in this zone.",
     )
+    wmax = models.PositiveIntegerField(
+        "WMAX",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Most wins a player may have per day in this contest; empty for no cap. "
+        "With a cap, plays must name the player (?user=…).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -60,6 +69,9 @@ class Contest(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(end__gte=F("start")), name="contest_end_not_before_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(wmax__isnull=True) | Q(wmax__gte=1), name="contest_wmax_at_least_one"
             ),
         ]
 
@@ -155,6 +167,50 @@ class WinningMoment(models.Model):
         return f"{self.plan} at {self.at.isoformat()}"
 
 
+class ApiClient(models.Model):
+    """A brand that plays through the API with its own tokens, in the contests it is enabled for.
+
+    A contest that no client is enabled for is public; once one is, only its clients play.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    is_active = models.BooleanField(
+        "active", default=True, help_text="An inactive client's tokens are refused."
+    )
+    contests = models.ManyToManyField(Contest, related_name="api_clients", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API client"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiToken(models.Model):
+    """A client's bearer token, kept only as its SHA-256 digest: shown once, when made."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="tokens")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters, to tell tokens apart without revealing them.
+    prefix = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["client", "-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.client})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
 class Win(models.Model):
     """A play that claimed a moment: written and committed before the winning answer."""
 
@@ -165,12 +221,18 @@ class Win(models.Model):
     day = models.DateField(help_text="The contest's local day of the win.")
     won_at = models.DateTimeField()
     request_id = models.CharField(max_length=64)
-    player = models.CharField(max_length=128, blank=True)
+    # PROTECT: a client with wins stays in the record; deactivate it instead.
+    client = models.ForeignKey(
+        ApiClient, on_delete=models.PROTECT, null=True, blank=True, related_name="wins"
+    )
+    # Player ids are the client's own: the same id from two clients is two players.
+    player = models.CharField(max_length=PLAYER_MAX_LENGTH, blank=True)
 
     class Meta:
         ordering = ["-won_at"]
         indexes = [
             models.Index(fields=["contest", "day"], name="win_contest_day_idx"),
+            models.Index(fields=["contest", "day", "client", "player"], name="win_player_day_idx"),
             models.Index(fields=["won_at"], name="win_won_at_idx"),
         ]
 

@@ -43,9 +43,10 @@ def make_contest(db):
         prize_code="five-percent-discount",
         prize_name="Sconto del 5%",
         time_zone="Europe/Rome",
+        wmax=None,
     ) -> Contest:
         contest = Contest.objects.create(
-            code=code, name=name, start=start, end=end, time_zone=time_zone
+            code=code, name=name, start=start, end=end, time_zone=time_zone, wmax=wmax
         )
         Prize.objects.create(contest=contest, code=prize_code, name=prize_name, perday=perday)
         return contest
