@@ -181,7 +181,7 @@ def enhance_your_calm(contest: cache.ContestSnapshot) -> JsonResponse:
     response = error(
         420,
         "Enhance your calm",
-        f"This player has reached today's limit of {contest.wmax} wins "
+        f"This player has reached the daily limit of wins ({contest.wmax}) "
         f"in contest code {contest.code}; try again tomorrow.",
     )
     # 420 is not in the HTTP registry, so Django knows no reason phrase for it.

@@ -46,8 +46,8 @@ def test_r8_a_player_at_the_cap_gets_420(client, make_contest):
         "error": {
             "status": "420",
             "title": "Enhance your calm",
-            "detail": "This player has reached today's limit of 2 wins in contest code C0001; "
-            "try again tomorrow.",
+            "detail": "This player has reached the daily limit of wins (2) in contest code "
+            "C0001; try again tomorrow.",
         }
     }
 
