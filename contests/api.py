@@ -1,8 +1,9 @@
-"""The JSON API: GET /play/ and the envelope every answer uses.
+"""The JSON API: GET /play/, the published day plans, and the envelope every answer uses.
 
 Answers are the contract in SPEC.md (R1–R5), word for word.
 """
 
+import datetime as dt
 import json
 import logging
 import re
@@ -17,11 +18,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from . import cache, play_counts
+from . import audit, cache, play_counts
 from .claiming import DailyCapReached
 from .clients import Credentials, bearer_digest
 from .draw import draw
-from .models import CODE_PATTERN, CONTEST_CODE_MAX_LENGTH, PLAYER_MAX_LENGTH
+from .models import CODE_PATTERN, CONTEST_CODE_MAX_LENGTH, PLAYER_MAX_LENGTH, Contest
 
 log = logging.getLogger("contests.play")
 
@@ -35,7 +36,7 @@ def error(status: int, title: str, detail: str) -> JsonResponse:
     )
 
 
-def api_view(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
+def api_view(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
     """Serve GET only, never from a cache, and answer in the envelope whatever happens.
 
     CSRF does not apply: the API reads no cookie, and its 405 must stay in the envelope.
@@ -44,7 +45,7 @@ def api_view(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpReque
     @csrf_exempt
     @never_cache
     @wraps(view)
-    def wrapper(request: HttpRequest) -> JsonResponse:
+    def wrapper(request: HttpRequest, *args, **kwargs) -> JsonResponse:
         if request.method != "GET":
             response = error(
                 405, "Method not allowed", f"Use GET; {request.method} is not supported here."
@@ -52,7 +53,7 @@ def api_view(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpReque
             response["Allow"] = "GET"
             return response
         try:
-            return view(request)
+            return view(request, *args, **kwargs)
         except DatabaseError:
             # A claim that failed rolled back: nothing was awarded, so retrying is safe.
             log.exception("database unavailable")
@@ -193,3 +194,19 @@ def unauthorized(detail: str) -> JsonResponse:
     response = error(401, "Unauthorized", detail)
     response["WWW-Authenticate"] = 'Bearer realm="play"'
     return response
+
+
+@api_view
+def day_plans(request: HttpRequest, code: str, day: str) -> JsonResponse:
+    """Publish a contest's sealed plans of a day; the moments only once the day is over."""
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        return error(400, "Invalid date", "Use a date in the form YYYY-MM-DD.")
+    contest = Contest.objects.filter(code=code).first() if _CONTEST_CODE.fullmatch(code) else None
+    if contest is None:
+        return error(404, "Contest not found", f"Contest code {code} not found.")
+    described = audit.public_plans(contest, date, timezone.now())
+    if described is None:
+        return error(404, "Plan not found", f"Contest code {code} has no plan for {date}.")
+    return JsonResponse({"data": described})

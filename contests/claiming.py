@@ -17,6 +17,7 @@ from django.db import IntegrityError, connection, transaction
 
 from .models import Contest, DayPlan, Prize, Win, WinningMoment
 from .planning import day_bounds, plan_moments
+from .sealing import Seal, new_salt
 
 # Rows per INSERT when a plan's moments are written; bounds memory for huge perday.
 MOMENT_BATCH = 5000
@@ -37,22 +38,30 @@ def make_plan(
     except DayPlan.DoesNotExist:
         if window_start >= day_end:
             return None
+    salt = new_salt()
+    seal = Seal(prize.contest.code, prize.code, day, salt)
     try:
         with transaction.atomic():
-            plan = DayPlan.objects.create(
+            plan = DayPlan(
                 prize=prize,
                 day=day,
                 window_start=window_start,
                 window_end=day_end,
                 moment_count=prize.perday,
                 made_at=now,
+                salt=salt,
             )
+            plan.save()
             moments = plan_moments(window_start, day_end, prize.perday, rng)
             while batch := list(itertools.islice(moments, MOMENT_BATCH)):
+                seal.add(batch)
                 WinningMoment.objects.bulk_create(
                     WinningMoment(plan=plan, contest_id=prize.contest_id, day=day, at=at)
                     for at in batch
                 )
+            # The only write to a plan after its insert, inside the same transaction.
+            DayPlan.objects.filter(pk=plan.pk).update(commitment=seal.hexdigest())
+            plan.commitment = seal.hexdigest()
             return plan
     except IntegrityError:
         # Another process made it first; its transaction has committed by now.

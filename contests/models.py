@@ -81,6 +81,15 @@ class Contest(models.Model):
     def clean(self) -> None:
         if self.start and self.end and self.end < self.start:
             raise ValidationError({"end": "The end date cannot be before the start date."})
+        if self.pk and DayPlan.objects.filter(prize__contest=self.pk).exists():
+            stored = Contest.objects.filter(pk=self.pk).values_list("code", flat=True).first()
+            if stored is not None and stored != self.code:
+                raise ValidationError(
+                    {
+                        "code": "The code cannot change once the contest has been played: "
+                        "players' apps and the sealed plans use it."
+                    }
+                )
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -121,6 +130,17 @@ class Prize(models.Model):
     def __str__(self) -> str:
         return f"{self.code} ({self.perday}/day)"
 
+    def clean(self) -> None:
+        if self.pk and self.plans.exists():
+            stored = Prize.objects.filter(pk=self.pk).values_list("code", flat=True).first()
+            if stored is not None and stored != self.code:
+                raise ValidationError(
+                    {
+                        "code": "The code cannot change once the prize has plans: "
+                        "winners received it and the sealed plans use it."
+                    }
+                )
+
 
 class DayPlan(models.Model):
     """The winning moments of one prize on one local day: made once, then never changed."""
@@ -134,6 +154,12 @@ class DayPlan(models.Model):
     window_end = models.DateTimeField(help_text="The next local midnight.")
     moment_count = models.PositiveIntegerField(help_text="The prize's perday when planned.")
     made_at = models.DateTimeField()
+    # The seal (contests/sealing.py): published at once, the salt only after the day.
+    # Empty only on plans made before plans were sealed.
+    salt = models.CharField(max_length=64, editable=False, default="")
+    commitment = models.CharField(
+        max_length=64, editable=False, default="", help_text="SHA-256 of the canonical text."
+    )
 
     class Meta:
         ordering = ["-day", "prize"]
@@ -143,6 +169,11 @@ class DayPlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prize.contest.code}/{self.prize.code} on {self.day}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise PermissionError("A day plan is the record of its day and never changes.")
+        super().save(*args, **kwargs)
 
 
 class WinningMoment(models.Model):
@@ -211,6 +242,12 @@ class ApiToken(models.Model):
         return self.revoked_at is not None
 
 
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Not reviewed"
+    VALIDATED = "validated", "Validated"
+    DISQUALIFIED = "disqualified", "Disqualified"
+
+
 class Win(models.Model):
     """A play that claimed a moment: written and committed before the winning answer."""
 
@@ -227,6 +264,10 @@ class Win(models.Model):
     )
     # Player ids are the client's own: the same id from two clients is two players.
     player = models.CharField(max_length=PLAYER_MAX_LENGTH, blank=True)
+    # The latest review's verdict, kept here for lists and reports; WinReview has the history.
+    review_status = models.CharField(
+        max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
 
     class Meta:
         ordering = ["-won_at"]
@@ -238,6 +279,27 @@ class Win(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prize.code} won at {self.won_at.isoformat()}"
+
+
+class WinReview(models.Model):
+    """One verdict on a win, with its reason, author and time; the latest one stands."""
+
+    win = models.ForeignKey(Win, on_delete=models.PROTECT, related_name="reviews")
+    status = models.CharField(
+        max_length=12,
+        choices=[(s.value, s.label) for s in (ReviewStatus.VALIDATED, ReviewStatus.DISQUALIFIED)],
+    )
+    reason = models.TextField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="win_reviews"
+    )
+    reviewed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} by {self.reviewed_by} at {self.reviewed_at}"
 
 
 class PlayCount(models.Model):

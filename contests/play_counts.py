@@ -70,6 +70,11 @@ def plays_per_hour(contest, day: dt.date) -> list[int]:
     return counts
 
 
+def forget_counts(contest, day: dt.date) -> None:
+    """Drop the cached counters of a contest's day (a simulation's throwaway copy)."""
+    cache.delete_many([_key(contest.id, day, hour) for hour in range(25)])
+
+
 def plays_on(contest, day: dt.date) -> int:
     """Return the plays of the contest's local `day` so far."""
     return sum(plays_per_hour(contest, day))
