@@ -4,6 +4,7 @@ import datetime as dt
 import hashlib
 import re
 from io import StringIO
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -14,6 +15,7 @@ from django.core.management.base import CommandError
 from contests.claiming import ensure_plans, make_plan
 from contests.models import DayPlan, WinningMoment
 from contests.planning import day_bounds
+from contests.sealing import commitment
 from tests.clock import ROME, rome
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +175,16 @@ def test_codes_cannot_change_once_a_contest_has_plans(make_contest):
     prize.code = "other"
     with pytest.raises(ValidationError, match="cannot change once the prize has plans"):
         prize.full_clean()
+
+
+def test_the_readme_worked_example_is_true():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    salt = "9f2c4e1a7b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
+    moments = [
+        dt.datetime(2026, 11, 26, 23, 3, 12, 345678, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 27, 7, 41, 5, 1200, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 27, 15, 22, 48, 999001, tzinfo=dt.UTC),
+    ]
+    digest = commitment("C0001", "five-percent-discount", dt.date(2026, 11, 27), salt, moments)
+    assert f'"commitment": "{digest}"' in readme
+    assert f"{digest}  -" in readme
