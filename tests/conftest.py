@@ -14,6 +14,14 @@ from contests.models import Contest, DayPlan, Prize, Win, WinningMoment
 from contests.planning import day_bounds
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test, so fixtures can tell a failure (screenshots)."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
 def pytest_report_header(config):
     db = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     return f"database: {db}; cache: {settings.CACHES['default']['BACKEND']}"
@@ -27,6 +35,13 @@ def expected_services(django_db_setup, django_db_blocker):
         pytest.exit(f"EXPECT_DATABASE={expected} but the tests run on {connection.vendor}", 3)
     if os.environ.get("EXPECT_REDIS") and "redis" not in settings.CACHES["default"]["BACKEND"]:
         pytest.exit("EXPECT_REDIS is set but the cache is not Redis", 3)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Staff logins in tests need no slow key stretching (a third of a second each)."""
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)
