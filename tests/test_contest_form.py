@@ -249,3 +249,22 @@ def test_it_offers_removal_only_for_saved_prizes(staff_client, make_contest):
     html = staff_client.get("/contests/C0001/edit/").content.decode()
     assert 'name="prizes-0-DELETE"' in html
     assert 'name="prizes-1-DELETE"' not in html  # the blank row
+
+
+def test_it_answers_with_a_form_error_if_a_prize_is_planned_while_being_removed(
+    staff_client, make_contest, monkeypatch
+):
+    contest = make_contest()
+    with time_machine.travel(NOON, tick=False):
+        ensure_plans(contest, dt.date(2020, 2, 10), NOON, random.Random(1))
+    Prize.objects.create(contest=contest, code="gadget", name="Gadget", perday=5)
+    # As if a play made the plan after the form was checked: the delete itself hits PROTECT.
+    monkeypatch.setattr("contests.forms.BasePrizeFormSet.clean", lambda formset: None)
+    data = edit_data(contest, name="Renamed", **{"prizes-0-DELETE": "on"})
+    response = post(staff_client, "/contests/C0001/edit/", data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("A prize you removed has just been planned, so it was kept.") == 1
+    contest.refresh_from_db()
+    assert contest.name == "Vinci uno sconto"  # nothing was saved
+    assert contest.prizes.count() == 2
