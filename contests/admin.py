@@ -166,7 +166,7 @@ def _moments_html(plan: DayPlan, now: dt.datetime, *, include_future: bool) -> S
     )
     more = moments.count() - len(listed)
     return format_html(
-        "<p>{} moments, {} still to come{}.</p><ul>{}</ul>{}",
+        '<p>{} moments, {} still to come{}.</p><ul class="moment-list">{}</ul>{}',
         plan.moment_count,
         to_come,
         "" if include_future else " (their times are shown to superusers only)",
