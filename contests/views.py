@@ -21,7 +21,7 @@ from .charts import DayScale, Window, day_charts, hourly_chart
 from .dashboard import contests_today
 from .exports import winners_csv_response
 from .forms import ContestForm, WinnerFilterForm, prize_formset
-from .models import Contest, ContestStatus, DayPlan, Win, WinningMoment
+from .models import Contest, ContestStatus, DayPlan, Prize, Win, WinningMoment
 from .planning import day_bounds
 from .play_counts import plays_per_hour
 from .winners import DAY_COLUMNS, WINNER_COLUMNS, related_of, table_rows
@@ -214,7 +214,7 @@ def _save(form: ContestForm, prizes: BaseInlineFormSet) -> bool:
     return True
 
 
-def _perday_changes(prizes: BaseInlineFormSet, today: dt.date) -> list[tuple[Any, dt.date]]:
+def _perday_changes(prizes: BaseInlineFormSet, today: dt.date) -> list[tuple[Prize, dt.date]]:
     """The saved prizes whose perday changed, with the first day the new value applies."""
     changes = []
     for prize_form in prizes.forms:
