@@ -1,4 +1,4 @@
-"""The staff portal's forms: a contest with its prizes, and the winners' filters."""
+"""The staff portal's forms: a contest with its prizes, the winners' filters, a review."""
 
 import datetime as dt
 import functools
@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
-from .models import Contest, Prize, Win, default_time_zone
+from .models import Contest, Prize, ReviewStatus, Win, default_time_zone
 
 
 @functools.cache
@@ -46,6 +46,7 @@ class ContestForm(forms.ModelForm):
             "start",
             "end",
             "time_zone",
+            "wmax",
         ]
         widgets = {"start": DateInput(), "end": DateInput()}
         help_texts = {
@@ -65,6 +66,7 @@ class ContestForm(forms.ModelForm):
                 Column("end", css_class="col-md-4"),
                 Column("time_zone", css_class="col-md-4"),
             ),
+            Row(Column("wmax", css_class="col-md-4")),
         )
 
 
@@ -190,3 +192,22 @@ class WinnerFilterForm(forms.Form):
         if data.get("day_to"):
             parts.append(f"to-{data['day_to'].isoformat()}")
         return "-".join(parts) + ".csv"
+
+
+class ReviewForm(forms.Form):
+    """A verdict on a win; the reason is required, it is part of the audit record."""
+
+    status = forms.ChoiceField(
+        choices=[(ReviewStatus.VALIDATED, "Validate"), (ReviewStatus.DISQUALIFIED, "Disqualify")],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Kept with your name and the time. A disqualified prize is not awarded again.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

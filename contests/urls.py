@@ -15,4 +15,5 @@ urlpatterns = [
     path("contests/<str:code>/edit/", views.contest_edit, name="contest_edit"),
     path("winners/", views.winners, name="winners"),
     path("winners/export/", views.winners_export, name="winners_export"),
+    path("winners/<int:pk>/", views.win_detail, name="win_detail"),
 ]

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Max, ProtectedError
@@ -16,14 +17,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
-from .access import sees_future_moments, staff_required
+from .access import sees_future_moments, staff_permission_required, staff_required
 from .charts import DayScale, Window, day_charts, hourly_chart
 from .dashboard import contests_today
 from .exports import winners_csv_response
-from .forms import ContestForm, WinnerFilterForm, prize_formset
+from .forms import ContestForm, ReviewForm, WinnerFilterForm, prize_formset
 from .models import Contest, ContestStatus, DayPlan, Prize, Win, WinningMoment
 from .planning import day_bounds
 from .play_counts import plays_per_hour
+from .reviews import review_win
 from .winners import DAY_COLUMNS, WINNER_COLUMNS, related_of, table_rows
 
 WINNERS_PER_PAGE = 50
@@ -155,7 +157,7 @@ def _day_context(
     }
 
 
-@staff_required
+@staff_permission_required("contests.add_contest")
 def contest_create(request: HttpRequest) -> HttpResponse:
     """A new contest with its prizes, in one form."""
     contest = Contest()
@@ -169,7 +171,7 @@ def contest_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
+@staff_permission_required("contests.change_contest")
 def contest_edit(request: HttpRequest, code: str) -> HttpResponse:
     """Change a contest and its prizes; perday changes apply from the next unplanned day."""
     contest = _get_contest(code)
@@ -257,3 +259,35 @@ def winners_export(request: HttpRequest) -> HttpResponse:
         return winners(request)  # the page, with the filters' errors and a 400
     wins = filters.filter(Win.objects.all()).order_by("-won_at", "-id")
     return winners_csv_response(wins, filters.filename())
+
+
+@staff_required
+def win_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One win with its review history; staff who may review record a verdict here."""
+    win = get_object_or_404(
+        Win.objects.select_related("contest", "prize", "client", "moment"), pk=pk
+    )
+    may_review = request.user.has_perm("contests.add_winreview")
+    form = ReviewForm(request.POST or None) if may_review else None
+    if request.method == "POST":
+        if not may_review:
+            raise PermissionDenied("Reviewing winners needs the permission to add reviews.")
+        if form.is_valid():
+            review_win(
+                win, form.cleaned_data["status"], form.cleaned_data["reason"], request.user,
+                timezone.now(),
+            )  # fmt: skip
+            messages.success(request, f"Win {win.pk}: {win.get_review_status_display().lower()}.")
+            return redirect("contests:win_detail", pk=win.pk)
+    return render(
+        request,
+        "contests/win_detail.html",
+        {
+            "win": win,
+            "won_at": win.won_at.astimezone(win.contest.zone),
+            "moment_at": win.moment.at.astimezone(win.contest.zone),
+            "reviews": win.reviews.select_related("reviewed_by"),
+            "form": form,
+        },
+        status=400 if form is not None and form.is_bound and not form.is_valid() else 200,
+    )

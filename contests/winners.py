@@ -50,6 +50,11 @@ def _player_html(win: Win) -> str:
     return win.player or "—"
 
 
+def _review_html(win: Win) -> SafeString:
+    url = reverse("contests:win_detail", args=[win.pk])
+    return format_html('<a href="{}">{}</a>', url, win.get_review_status_display())
+
+
 WINNER_COLUMNS: tuple[WinnerColumn, ...] = (
     WinnerColumn("contest", "Contest", lambda w: w.contest.code, _contest_html, ("contest",)),
     WinnerColumn("prize_code", "Prize code", lambda w: w.prize.code, related=("prize",)),
@@ -57,9 +62,11 @@ WINNER_COLUMNS: tuple[WinnerColumn, ...] = (
     WinnerColumn("day", "Day", lambda w: w.day.isoformat()),
     WinnerColumn("won_at", "Won at", _local_won_at, _won_at_html, ("contest",)),
     WinnerColumn("player", "Player", lambda w: w.player, _player_html),
+    WinnerColumn(
+        "client", "Client", lambda w: w.client.name if w.client else "", None, ("client",)
+    ),
+    WinnerColumn("review", "Review", lambda w: w.get_review_status_display(), _review_html),
     WinnerColumn("request_id", "Request id", lambda w: w.request_id),
-    # When Win.client lands, its column is this one line:
-    # WinnerColumn("client", "Client", lambda w: w.client.name if w.client else "", related=("client",)),  # noqa: E501
 )
 
 # The contest page shows one contest and one day: those columns would repeat on every row.

@@ -4,6 +4,7 @@ import os
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
@@ -12,6 +13,7 @@ from pytest_django.live_server_helper import LiveServer
 
 from contests.models import Contest, DayPlan, Prize, Win, WinningMoment
 from contests.planning import day_bounds
+from contests.roles import AUDITOR, CONTEST_STAFF, sync_roles
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -153,9 +155,29 @@ def _client_for(user) -> Client:
     return client
 
 
+def _member_of(user, role: str):
+    # Transactional tests flush the database, data-migrated groups included: make them again.
+    sync_roles(Group, Permission)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
 @pytest.fixture
 def staff_user(db):
-    return get_user_model().objects.create_user("alice", password="alice-pw-1", is_staff=True)
+    """A member of the Contest staff group, as the people who run contests are."""
+    user = get_user_model().objects.create_user("alice", password="alice-pw-1", is_staff=True)
+    return _member_of(user, CONTEST_STAFF)
+
+
+@pytest.fixture
+def auditor_user(db):
+    user = get_user_model().objects.create_user("audrey", password="audrey-pw-1", is_staff=True)
+    return _member_of(user, AUDITOR)
+
+
+@pytest.fixture
+def auditor_client(auditor_user) -> Client:
+    return _client_for(auditor_user)
 
 
 @pytest.fixture

@@ -231,7 +231,17 @@ def test_it_exports_selected_wins_as_the_portals_csv(admin_client, make_contest,
     assert response["Content-Disposition"].startswith('attachment; filename="winners-')
     body = b"".join(response.streaming_content).decode("utf-8-sig")
     assert list(csv.reader(io.StringIO(body))) == [
-        ["contest", "prize_code", "prize_name", "day", "won_at", "player", "request_id"],
+        [
+            "contest",
+            "prize_code",
+            "prize_name",
+            "day",
+            "won_at",
+            "player",
+            "client",
+            "review",
+            "request_id",
+        ],
         [
             "C0001",
             "five-percent-discount",
@@ -239,6 +249,8 @@ def test_it_exports_selected_wins_as_the_portals_csv(admin_client, make_contest,
             "2020-02-04",
             "2020-02-04T11:00:00+01:00",
             "marco",
+            "",
+            "Not reviewed",
             "m-1",
         ],
     ]

@@ -43,10 +43,9 @@ PERDAY = 50_000
 
 
 @pytest.fixture
-def staff_login(live_server, django_user_model) -> tuple[str, str]:
+def staff_login(live_server, staff_user) -> tuple[str, str]:
     """Made before the browser starts, so that the database sees a plain sync caller."""
-    django_user_model.objects.create_user("alice", password="alice-pw-1", is_staff=True)
-    return "alice", "alice-pw-1"
+    return staff_user.username, "alice-pw-1"
 
 
 @pytest.fixture

@@ -268,3 +268,36 @@ def test_it_answers_with_a_form_error_if_a_prize_is_planned_while_being_removed(
     contest.refresh_from_db()
     assert contest.name == "Vinci uno sconto"  # nothing was saved
     assert contest.prizes.count() == 2
+
+
+def test_it_sets_and_clears_the_per_player_cap(staff_client, make_contest):
+    post(staff_client, "/new-contest/", contest_data(wmax="2"))
+    contest = Contest.objects.get(code="C0007")
+    assert contest.wmax == 2
+    post(staff_client, "/contests/C0007/edit/", edit_data(contest, wmax=""))
+    contest.refresh_from_db()
+    assert contest.wmax is None
+
+
+def test_it_refuses_a_cap_of_zero(staff_client):
+    response = post(staff_client, "/new-contest/", contest_data(wmax="0"))
+    assert_field_error(response, "wmax", "Ensure this value is greater than or equal to 1.")
+
+
+def test_auditors_and_staff_without_the_role_cannot_create_or_edit(
+    auditor_client, make_contest, django_user_model, client
+):
+    contest = make_contest()
+    no_role = django_user_model.objects.create_user("nora", is_staff=True)
+    client.force_login(no_role)
+    for refused in (auditor_client, client):
+        assert refused.get("/new-contest/").status_code == 403
+        assert refused.get("/contests/C0001/edit/").status_code == 403
+        assert post(refused, "/new-contest/", contest_data()).status_code == 403
+        changed = edit_data(contest, name="Changed")
+        assert post(refused, "/contests/C0001/edit/", changed).status_code == 403
+        # They still see the contest, without the buttons that would lead to a refusal.
+        page = refused.get("/contests/C0001/").content.decode()
+        assert "/contests/C0001/edit/" not in page and "/new-contest/" not in page
+    assert not Contest.objects.filter(code="C0007").exists()
+    assert Contest.objects.get().name == "Vinci uno sconto"

@@ -6,12 +6,23 @@ import io
 
 import pytest
 
+from contests.models import ApiClient
 from tests.clock import rome
 from tests.portal import assert_staff_only
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["contest", "prize_code", "prize_name", "day", "won_at", "player", "request_id"]
+HEADER = [
+    "contest",
+    "prize_code",
+    "prize_name",
+    "day",
+    "won_at",
+    "player",
+    "client",
+    "review",
+    "request_id",
+]
 
 
 def parse(response) -> list[list[str]]:
@@ -41,6 +52,8 @@ def test_it_downloads_every_win_as_csv(staff_client, make_contest, make_win):
             "2020-02-03",
             "2020-02-03T10:15:30+01:00",
             "anna",
+            "",
+            "Not reviewed",
             "a-1",
         ],
     ]
@@ -94,3 +107,13 @@ def test_it_refuses_bad_filters_with_the_page(staff_client):
     response = staff_client.get("/winners/export/?day_from=2020-02-06&day_to=2020-02-04")
     assert response.status_code == 400
     assert b"The last day cannot be before the first." in response.content
+
+
+def test_it_names_the_client_and_the_review_of_each_win(staff_client, make_contest, make_win):
+    win = make_win(make_contest(), rome(2020, 2, 3, 10), player="anna", request_id="c-1")
+    win.client = ApiClient.objects.create(name="Acme")
+    win.review_status = "validated"
+    win.save(update_fields=["client", "review_status"])
+    [_, row] = parse(staff_client.get("/winners/export/"))
+    assert dict(zip(HEADER, row, strict=True))["client"] == "Acme"
+    assert dict(zip(HEADER, row, strict=True))["review"] == "Validated"
