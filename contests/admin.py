@@ -8,16 +8,28 @@ import datetime as dt
 
 from django.contrib import admin
 from django.db.models import QuerySet
-from django.http import HttpRequest, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from .access import sees_future_moments
+from .clients import issue_token
 from .dashboard import wins_today, with_today_figures
 from .exports import winners_csv_response
-from .models import Contest, ContestStatus, DayPlan, Prize, Win, WinningMoment
+from .models import (
+    ApiClient,
+    ApiToken,
+    Contest,
+    ContestStatus,
+    DayPlan,
+    Prize,
+    Win,
+    WinningMoment,
+    WinReview,
+)
 
 admin.site.site_header = "Contest Portal administration"
 admin.site.site_title = "Contest Portal admin"
@@ -192,11 +204,38 @@ class WinningMomentAdmin(ReadOnlyAdmin):
         return sees_future_moments(request.user)
 
 
+class WinReviewInline(admin.TabularInline):
+    """A win's verdicts, newest first: read here, recorded on the portal's win page."""
+
+    model = WinReview
+    extra = 0
+    fields = ["status", "reason", "reviewed_by", "reviewed_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(Win)
 class WinAdmin(ReadOnlyAdmin):
-    list_display = ["won_at_local", "contest_link", "prize", "day", "player", "request_id"]
-    list_filter = ["contest", "day"]
-    list_select_related = ["contest", "prize"]
+    list_display = [
+        "won_at_local",
+        "contest_link",
+        "prize",
+        "day",
+        "player",
+        "client",
+        "review_status",
+        "request_id",
+    ]
+    list_filter = ["contest", "day", "review_status", "client"]
+    list_select_related = ["contest", "prize", "client"]
+    inlines = [WinReviewInline]
+    readonly_fields = ["review_page"]
     date_hierarchy = "day"
     search_fields = ["=player", "=request_id"]
     show_full_result_count = False
@@ -211,7 +250,105 @@ class WinAdmin(ReadOnlyAdmin):
         url = reverse("admin:contests_contest_change", args=[win.contest_id])
         return format_html('<a href="{}">{}</a>', url, win.contest.code)
 
+    @admin.display(description="review")
+    def review_page(self, win: Win) -> SafeString:
+        url = reverse("contests:win_detail", args=[win.pk])
+        return format_html('<a href="{}">Review this win on the portal</a>', url)
+
     @admin.action(description="Export selected winners as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Win]) -> StreamingHttpResponse:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         return winners_csv_response(queryset.order_by("-won_at", "-id"), f"winners-{stamp}.csv")
+
+
+@admin.register(WinReview)
+class WinReviewAdmin(ReadOnlyAdmin):
+    list_display = ["reviewed_at", "win", "status", "reviewed_by", "reason"]
+    list_filter = ["status"]
+    list_select_related = ["win__prize", "reviewed_by"]
+    search_fields = ["=win__request_id", "=win__player", "reason"]
+    show_full_result_count = False
+
+
+class ApiTokenInline(admin.TabularInline):
+    """A client's tokens, by their first characters; the full token was shown only once."""
+
+    model = ApiToken
+    extra = 0
+    fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # tokens are issued with the client's "Issue a new token" action
+
+
+def _tokens_issued(
+    request: HttpRequest, admin_site: admin.AdminSite, issued: list[tuple[ApiClient, str]]
+) -> TemplateResponse:
+    """Show new plain tokens once, in this answer only: never stored, never in a message.
+
+    Admin pages are already sent with Cache-Control: no-store.
+    """
+    return TemplateResponse(
+        request,
+        "admin/contests/apiclient/tokens_issued.html",
+        {**admin_site.each_context(request), "title": "New API tokens", "issued": issued},
+    )
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active", "enabled_contests", "active_tokens", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    filter_horizontal = ["contests"]
+    inlines = [ApiTokenInline]
+    actions = ["issue_tokens"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiClient]:
+        return super().get_queryset(request).prefetch_related("contests", "tokens")
+
+    @admin.display(description="contests")
+    def enabled_contests(self, client: ApiClient) -> str:
+        return ", ".join(contest.code for contest in client.contests.all()) or "—"
+
+    @admin.display(description="active tokens")
+    def active_tokens(self, client: ApiClient) -> int:
+        return sum(1 for token in client.tokens.all() if not token.is_revoked)
+
+    def response_add(self, request: HttpRequest, obj: ApiClient, post_url_continue=None):
+        # A new client gets its first token now, shown on this page and never again.
+        _, plain = issue_token(obj)
+        return _tokens_issued(request, self.admin_site, [(obj, plain)])
+
+    @admin.action(description="Issue a new token to the selected clients", permissions=["change"])
+    def issue_tokens(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> HttpResponse:
+        issued = [(client, issue_token(client)[1]) for client in queryset.order_by("name")]
+        return _tokens_issued(request, self.admin_site, issued)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "client", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["client", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["client"]
+    fields = ["client", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # issued from the client, so that the plain token can be shown once
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # revoke instead: the token stays, with when it was last used
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        now = timezone.now()
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            token.revoked_at = now
+            token.save(update_fields=["revoked_at"])  # save(), so the play cache forgets it
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} token(s); they are refused from now on.")
