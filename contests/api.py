@@ -1,12 +1,14 @@
-"""The JSON API: GET /play/ and the envelope every answer uses.
+"""The JSON API: GET /play/, the published day plans, and the envelope every answer uses.
 
 Answers are the contract in SPEC.md (R1–R5), word for word.
 """
 
+import datetime as dt
 import json
 import logging
 import re
 import time
+import unicodedata
 from collections.abc import Callable
 from functools import wraps
 
@@ -16,9 +18,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
-from . import cache
+from . import audit, cache, play_counts
+from .claiming import DailyCapReached
+from .clients import Credentials, bearer_digest
 from .draw import draw
-from .models import CODE_PATTERN, CONTEST_CODE_MAX_LENGTH
+from .models import CODE_PATTERN, CONTEST_CODE_MAX_LENGTH, PLAYER_MAX_LENGTH, Contest
 
 log = logging.getLogger("contests.play")
 
@@ -32,7 +36,7 @@ def error(status: int, title: str, detail: str) -> JsonResponse:
     )
 
 
-def api_view(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpRequest], JsonResponse]:
+def api_view(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
     """Serve GET only, never from a cache, and answer in the envelope whatever happens.
 
     CSRF does not apply: the API reads no cookie, and its 405 must stay in the envelope.
@@ -41,7 +45,7 @@ def api_view(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpReque
     @csrf_exempt
     @never_cache
     @wraps(view)
-    def wrapper(request: HttpRequest) -> JsonResponse:
+    def wrapper(request: HttpRequest, *args, **kwargs) -> JsonResponse:
         if request.method != "GET":
             response = error(
                 405, "Method not allowed", f"Use GET; {request.method} is not supported here."
@@ -49,7 +53,7 @@ def api_view(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpReque
             response["Allow"] = "GET"
             return response
         try:
-            return view(request)
+            return view(request, *args, **kwargs)
         except DatabaseError:
             # A claim that failed rolled back: nothing was awarded, so retrying is safe.
             log.exception("database unavailable")
@@ -94,27 +98,115 @@ def play(request: HttpRequest) -> JsonResponse:
 
 
 def _play(request: HttpRequest, codes: list[str]) -> tuple[JsonResponse, str]:
+    """Answer in the order the contract gives: 400, 401, 404, 401, 403, 422, 400, 420, 200."""
     if not codes or not codes[0]:
         return error(400, "Contest code missing", "Specify contest code parameter."), "missing"
     if len(codes) > 1:
         return error(
             400, "Contest code repeated", "Specify contest code parameter only once."
         ), "repeated"
+    users = request.GET.getlist("user")
+    if len(users) > 1:
+        return error(400, "User repeated", "Specify user parameter only once."), "bad_user"
+    player = users[0] if users else ""
+    if len(player) > PLAYER_MAX_LENGTH or any(unicodedata.category(c) == "Cc" for c in player):
+        return error(
+            400,
+            "Invalid user",
+            f"The user parameter must be at most {PLAYER_MAX_LENGTH} characters, "
+            "without control characters.",
+        ), "bad_user"
+
     code = codes[0]
-    not_found = error(404, "Contest not found", f"Contest code {code} not found.")
+    digest = bearer_digest(request.headers.get("Authorization"))
+    if digest == Credentials.MALFORMED:
+        return unauthorized("The Authorization header must be 'Bearer <token>'."), "bad_token"
     # A code that could never have been saved is not looked up anywhere.
-    if len(code) > CONTEST_CODE_MAX_LENGTH or not _CONTEST_CODE.fullmatch(code):
-        return not_found, "not_found"
-    contest, remembered = cache.load(code)
+    well_formed = len(code) <= CONTEST_CODE_MAX_LENGTH and _CONTEST_CODE.fullmatch(code)
+    lookup = cache.PlayLookup(
+        code if well_formed else None, None if digest == Credentials.NONE else digest
+    )
+    caller = None
+    if lookup.token_digest:
+        caller = lookup.caller()
+        if caller is None or not caller.usable:
+            return unauthorized("The token is not valid, or has been revoked."), "bad_token"
+    contest = lookup.contest()
     if contest is None:
-        return not_found, "not_found"
+        return error(404, "Contest not found", f"Contest code {code} not found."), "not_found"
+    if contest.is_private:
+        if caller is None:
+            return unauthorized(
+                f"Contest code {code} is played with an API client token."
+            ), "no_token"
+        if caller.client_id not in contest.client_ids:
+            return error(
+                403, "Forbidden", f"This API client is not enabled for contest code {code}."
+            ), "forbidden"
+
     now = timezone.now()
-    if not contest.is_active_on(contest.local_date(now)):
+    day = contest.local_date(now)
+    if not contest.is_active_on(day):
         return error(
             422, "Contest in not active", f"The contest with code {code} is not active."
         ), "inactive"
-    win = draw(contest, now, request_id=request.id, remembered=remembered)
+    if contest.wmax is not None and not player:
+        return error(400, "User missing", "Specify user parameter."), "no_user"
+
+    play_counts.record_play(contest, now)
+    client_id = caller.client_id if caller else None
+    if caller:
+        cache.note_token_use(caller.token_id, now)
+    if contest.wmax is not None and (
+        cache.player_wins(contest.id, day, client_id, player) >= contest.wmax
+    ):
+        return enhance_your_calm(contest), "capped"
+    try:
+        win = draw(
+            contest,
+            now,
+            request_id=request.id,
+            player=player,
+            client_id=client_id,
+            remembered=lookup.next_moment(),
+        )
+    except DailyCapReached:
+        return enhance_your_calm(contest), "capped"
     if win is None:
         return JsonResponse({"data": {"winner": False, "prize": None}}), "lost"
     prize = {"code": win.prize.code, "name": win.prize.name}
     return JsonResponse({"data": {"winner": True, "prize": prize}}), f"won prize={win.prize.code}"
+
+
+def enhance_your_calm(contest: cache.ContestSnapshot) -> JsonResponse:
+    response = error(
+        420,
+        "Enhance your calm",
+        f"This player has reached the daily limit of wins ({contest.wmax}) "
+        f"in contest code {contest.code}; try again tomorrow.",
+    )
+    # 420 is not in the HTTP registry, so Django knows no reason phrase for it.
+    response.reason_phrase = "Enhance Your Calm"
+    return response
+
+
+def unauthorized(detail: str) -> JsonResponse:
+    response = error(401, "Unauthorized", detail)
+    response["WWW-Authenticate"] = 'Bearer realm="play"'
+    return response
+
+
+@api_view
+def day_plans(request: HttpRequest, code: str, day: str) -> JsonResponse:
+    """Publish a contest's sealed plans of a day; the moments only once the day is over."""
+    try:
+        date = dt.date.fromisoformat(day)
+    except ValueError:
+        return error(400, "Invalid date", "Use a date in the form YYYY-MM-DD.")
+    contest = Contest.objects.filter(code=code).first() if _CONTEST_CODE.fullmatch(code) else None
+    if contest is None:
+        return error(404, "Contest not found", f"Contest code {code} not found.")
+    described = audit.public_plans(contest, date, timezone.now())
+    if described is None:
+        return error(404, "Plan not found", f"Contest code {code} has no plan for {date}.")
+    return JsonResponse({"data": described})

@@ -9,13 +9,15 @@ Two guarantees rest on the database, not on luck:
 """
 
 import datetime as dt
+import hashlib
 import itertools
 import random
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from .models import Contest, DayPlan, Prize, Win, WinningMoment
 from .planning import day_bounds, plan_moments
+from .sealing import Seal, new_salt
 
 # Rows per INSERT when a plan's moments are written; bounds memory for huge perday.
 MOMENT_BATCH = 5000
@@ -36,22 +38,30 @@ def make_plan(
     except DayPlan.DoesNotExist:
         if window_start >= day_end:
             return None
+    salt = new_salt()
+    seal = Seal(prize.contest.code, prize.code, day, salt)
     try:
         with transaction.atomic():
-            plan = DayPlan.objects.create(
+            plan = DayPlan(
                 prize=prize,
                 day=day,
                 window_start=window_start,
                 window_end=day_end,
                 moment_count=prize.perday,
                 made_at=now,
+                salt=salt,
             )
+            plan.save()
             moments = plan_moments(window_start, day_end, prize.perday, rng)
             while batch := list(itertools.islice(moments, MOMENT_BATCH)):
+                seal.add(batch)
                 WinningMoment.objects.bulk_create(
                     WinningMoment(plan=plan, contest_id=prize.contest_id, day=day, at=at)
                     for at in batch
                 )
+            # The only write to a plan after its insert, inside the same transaction.
+            DayPlan.objects.filter(pk=plan.pk).update(commitment=seal.hexdigest())
+            plan.commitment = seal.hexdigest()
             return plan
     except IntegrityError:
         # Another process made it first; its transaction has committed by now.
@@ -73,14 +83,34 @@ def ensure_plans(
     return made
 
 
+class DailyCapReached(Exception):
+    """The player already has the contest's most wins for the day."""
+
+
 def claim_moment(
-    contest_id: int, day: dt.date, now: dt.datetime, *, request_id: str, player: str = ""
+    contest_id: int,
+    day: dt.date,
+    now: dt.datetime,
+    *,
+    request_id: str,
+    player: str = "",
+    client_id: int | None = None,
+    wmax: int | None = None,
 ) -> Win | None:
     """Award the contest's earliest due, unclaimed moment of `day` to this play, if any.
 
     The win is committed when this returns, so a winning answer always has its row.
+    With a cap (`wmax`), raise DailyCapReached instead when the player has reached it;
+    the due moment then stays for the next player.
     """
     with transaction.atomic():
+        if wmax is not None:
+            _lock_player_day(contest_id, day, client_id, player)
+            won = Win.objects.filter(
+                contest_id=contest_id, day=day, client_id=client_id, player=player
+            ).count()
+            if won >= wmax:
+                raise DailyCapReached
         moment = (
             WinningMoment.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("plan__prize")
@@ -98,8 +128,24 @@ def claim_moment(
             day=day,
             won_at=now,
             request_id=request_id,
+            client_id=client_id,
             player=player,
         )
+
+
+def _lock_player_day(contest_id: int, day: dt.date, client_id: int | None, player: str) -> None:
+    """Serialize the claims of one player in one contest and day until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock on a hash of the four; an unrelated
+    player that shares the hash only waits a moment. SQLite: IMMEDIATE transactions
+    already run one at a time.
+    """
+    if connection.vendor != "postgresql":
+        return
+    name = f"{contest_id}:{day.isoformat()}:{client_id}:{player}".encode()
+    key = int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
 def next_unclaimed_moment(contest_id: int, day: dt.date) -> dt.datetime | None:

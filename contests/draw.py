@@ -4,7 +4,7 @@ import datetime as dt
 
 from . import cache
 from .cache import ContestSnapshot
-from .claiming import claim_moment, ensure_plans, next_unclaimed_moment
+from .claiming import DailyCapReached, claim_moment, ensure_plans, next_unclaimed_moment
 from .models import Contest, Win
 
 
@@ -14,6 +14,7 @@ def draw(
     *,
     request_id: str,
     player: str = "",
+    client_id: int | None = None,
     remembered: cache.NextMoment | None = None,
 ) -> Win | None:
     """Play once in an active contest: return the win, or None if nothing is due.
@@ -21,6 +22,7 @@ def draw(
     `remembered` is the next moment the cache knew of; when it rules out a win, the
     play costs nothing more. Otherwise the database decides: today's plans are made if
     missing, the earliest due moment is claimed, and the next one is remembered.
+    Raises DailyCapReached when a moment is due but the player may not win it.
     """
     day = contest.local_date(now)
     if remembered is not None and remembered.rules_out_win(day, now):
@@ -28,6 +30,22 @@ def draw(
     if remembered is None or remembered.day != day:
         # Nothing is known of today yet: its plans may still have to be made.
         ensure_plans(Contest.objects.get(pk=contest.id), day, now)
-    win = claim_moment(contest.id, day, now, request_id=request_id, player=player)
-    cache.remember_next_moment(contest.code, day, next_unclaimed_moment(contest.id, day))
+    try:
+        win = claim_moment(
+            contest.id,
+            day,
+            now,
+            request_id=request_id,
+            player=player,
+            client_id=client_id,
+            wmax=contest.wmax,
+        )
+    except DailyCapReached:
+        cache.remember_player_wins(contest.id, day, client_id, player, contest.wmax)
+        raise
+    finally:
+        cache.remember_next_moment(contest.code, day, next_unclaimed_moment(contest.id, day))
+    if win is not None and contest.wmax is not None:
+        won = Win.objects.filter(contest_id=contest.id, day=day, client_id=client_id, player=player)
+        cache.remember_player_wins(contest.id, day, client_id, player, won.count())
     return win

@@ -13,6 +13,7 @@ from django.db.models import F, Q
 CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]*"
 CONTEST_CODE_MAX_LENGTH = 32
 PRIZE_CODE_MAX_LENGTH = 64
+PLAYER_MAX_LENGTH = 128
 # Planning a million moments takes seconds and a few hundred MB; more is surely a typo.
 PERDAY_MAX = 1_000_000
 
@@ -52,6 +53,14 @@ class Contest(models.Model):
         validators=[validate_time_zone],
         help_text="Days run from midnight to midnight in this zone.",
     )
+    wmax = models.PositiveIntegerField(
+        "WMAX",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text="Most wins a player may have per day in this contest; empty for no cap. "
+        "With a cap, plays must name the player (?user=…).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -61,6 +70,9 @@ class Contest(models.Model):
             models.CheckConstraint(
                 condition=Q(end__gte=F("start")), name="contest_end_not_before_start"
             ),
+            models.CheckConstraint(
+                condition=Q(wmax__isnull=True) | Q(wmax__gte=1), name="contest_wmax_at_least_one"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -69,6 +81,15 @@ class Contest(models.Model):
     def clean(self) -> None:
         if self.start and self.end and self.end < self.start:
             raise ValidationError({"end": "The end date cannot be before the start date."})
+        if self.pk and DayPlan.objects.filter(prize__contest=self.pk).exists():
+            stored = Contest.objects.filter(pk=self.pk).values_list("code", flat=True).first()
+            if stored is not None and stored != self.code:
+                raise ValidationError(
+                    {
+                        "code": "The code cannot change once the contest has been played: "
+                        "players' apps and the sealed plans use it."
+                    }
+                )
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -109,6 +130,17 @@ class Prize(models.Model):
     def __str__(self) -> str:
         return f"{self.code} ({self.perday}/day)"
 
+    def clean(self) -> None:
+        if self.pk and self.plans.exists():
+            stored = Prize.objects.filter(pk=self.pk).values_list("code", flat=True).first()
+            if stored is not None and stored != self.code:
+                raise ValidationError(
+                    {
+                        "code": "The code cannot change once the prize has plans: "
+                        "winners received it and the sealed plans use it."
+                    }
+                )
+
 
 class DayPlan(models.Model):
     """The winning moments of one prize on one local day: made once, then never changed."""
@@ -122,6 +154,12 @@ class DayPlan(models.Model):
     window_end = models.DateTimeField(help_text="The next local midnight.")
     moment_count = models.PositiveIntegerField(help_text="The prize's perday when planned.")
     made_at = models.DateTimeField()
+    # The seal (contests/sealing.py): published at once, the salt only after the day.
+    # Empty only on plans made before plans were sealed.
+    salt = models.CharField(max_length=64, editable=False, default="")
+    commitment = models.CharField(
+        max_length=64, editable=False, default="", help_text="SHA-256 of the canonical text."
+    )
 
     class Meta:
         ordering = ["-day", "prize"]
@@ -131,6 +169,11 @@ class DayPlan(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prize.contest.code}/{self.prize.code} on {self.day}"
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise PermissionError("A day plan is the record of its day and never changes.")
+        super().save(*args, **kwargs)
 
 
 class WinningMoment(models.Model):
@@ -155,6 +198,56 @@ class WinningMoment(models.Model):
         return f"{self.plan} at {self.at.isoformat()}"
 
 
+class ApiClient(models.Model):
+    """A brand that plays through the API with its own tokens, in the contests it is enabled for.
+
+    A contest that no client is enabled for is public; once one is, only its clients play.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    is_active = models.BooleanField(
+        "active", default=True, help_text="An inactive client's tokens are refused."
+    )
+    contests = models.ManyToManyField(Contest, related_name="api_clients", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API client"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApiToken(models.Model):
+    """A client's bearer token, kept only as its SHA-256 digest: shown once, when made."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="tokens")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters, to tell tokens apart without revealing them.
+    prefix = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["client", "-created_at"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.client})"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class ReviewStatus(models.TextChoices):
+    PENDING = "pending", "Not reviewed"
+    VALIDATED = "validated", "Validated"
+    DISQUALIFIED = "disqualified", "Disqualified"
+
+
 class Win(models.Model):
     """A play that claimed a moment: written and committed before the winning answer."""
 
@@ -165,14 +258,67 @@ class Win(models.Model):
     day = models.DateField(help_text="The contest's local day of the win.")
     won_at = models.DateTimeField()
     request_id = models.CharField(max_length=64)
-    player = models.CharField(max_length=128, blank=True)
+    # PROTECT: a client with wins stays in the record; deactivate it instead.
+    client = models.ForeignKey(
+        ApiClient, on_delete=models.PROTECT, null=True, blank=True, related_name="wins"
+    )
+    # Player ids are the client's own: the same id from two clients is two players.
+    player = models.CharField(max_length=PLAYER_MAX_LENGTH, blank=True)
+    # The latest review's verdict, kept here for lists and reports; WinReview has the history.
+    review_status = models.CharField(
+        max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+    )
 
     class Meta:
         ordering = ["-won_at"]
         indexes = [
             models.Index(fields=["contest", "day"], name="win_contest_day_idx"),
+            models.Index(fields=["contest", "day", "client", "player"], name="win_player_day_idx"),
             models.Index(fields=["won_at"], name="win_won_at_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.prize.code} won at {self.won_at.isoformat()}"
+
+
+class WinReview(models.Model):
+    """One verdict on a win, with its reason, author and time; the latest one stands."""
+
+    win = models.ForeignKey(Win, on_delete=models.PROTECT, related_name="reviews")
+    status = models.CharField(
+        max_length=12,
+        choices=[(s.value, s.label) for s in (ReviewStatus.VALIDATED, ReviewStatus.DISQUALIFIED)],
+    )
+    reason = models.TextField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="win_reviews"
+    )
+    reviewed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-reviewed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} by {self.reviewed_by} at {self.reviewed_at}"
+
+
+class PlayCount(models.Model):
+    """Plays of a contest in one hour of its local day, moved here from the cache in batches."""
+
+    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="play_counts")
+    day = models.DateField()
+    hour = models.PositiveSmallIntegerField(
+        help_text="Hours since local midnight: 0–22 on a 23-hour day, 0–24 on a 25-hour day."
+    )
+    plays = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["contest", "day", "hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contest", "day", "hour"], name="one_play_count_per_contest_hour"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contest_id} {self.day} hour {self.hour}: {self.plays}"

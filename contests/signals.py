@@ -1,17 +1,22 @@
 """Keep the play path's cache in step with contest and prize changes."""
 
 from django.db import transaction
-from django.db.models.signals import post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
 from . import cache
-from .models import Contest, Prize
+from .models import ApiClient, ApiToken, Contest, Prize
 
 
 def _forget_after_commit(*codes: str) -> None:
     # After commit: forgetting earlier could let a concurrent play cache the old row again.
     for code in set(codes):
         transaction.on_commit(lambda code=code: cache.forget(code))
+
+
+def _forget_tokens_after_commit(*digests: str) -> None:
+    for digest in set(digests):
+        transaction.on_commit(lambda digest=digest: cache.forget_token(digest))
 
 
 @receiver(pre_save, sender=Contest)
@@ -36,3 +41,37 @@ def forget_prize_contest(sender, instance: Prize, **kwargs) -> None:
     code = Contest.objects.filter(pk=instance.contest_id).values_list("code", flat=True).first()
     if code:
         _forget_after_commit(code)
+
+
+@receiver(post_save, sender=ApiToken)
+@receiver(post_delete, sender=ApiToken)
+def forget_token(sender, instance: ApiToken, **kwargs) -> None:
+    _forget_tokens_after_commit(instance.digest)
+
+
+@receiver(post_save, sender=ApiClient)
+def forget_client_tokens(sender, instance: ApiClient, **kwargs) -> None:
+    """Activating or deactivating a client changes what its tokens may do."""
+    _forget_tokens_after_commit(*instance.tokens.values_list("digest", flat=True))
+
+
+@receiver(pre_delete, sender=ApiClient)
+def forget_client_contests(sender, instance: ApiClient, **kwargs) -> None:
+    # Deleting a client removes it from its contests without an m2m_changed signal.
+    _forget_after_commit(*instance.contests.values_list("code", flat=True))
+    _forget_tokens_after_commit(*instance.tokens.values_list("digest", flat=True))
+
+
+@receiver(m2m_changed, sender=ApiClient.contests.through)
+def forget_contests_whose_clients_changed(
+    sender, instance, action: str, reverse: bool, pk_set: set[int] | None, **kwargs
+) -> None:
+    """Enabling or disabling a client for a contest can make the contest private or public."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if reverse:  # contest.api_clients changed
+        _forget_after_commit(instance.code)
+    elif action == "pre_clear":
+        _forget_after_commit(*instance.contests.values_list("code", flat=True))
+    else:
+        _forget_after_commit(*Contest.objects.filter(pk__in=pk_set).values_list("code", flat=True))

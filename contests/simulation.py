@@ -5,7 +5,7 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import cache
+from . import cache, play_counts
 from .claiming import ensure_plans
 from .draw import draw
 from .models import Contest, DayPlan
@@ -82,6 +82,7 @@ def simulate_day(
     for number, (now, contest_id) in enumerate(timeline):
         result = results[contest_id]
         snapshot, remembered = cache.load(result.contest.code)
+        play_counts.record_play(snapshot, now)
         # The line between two wins is straight, so the gap peaks just before or after one.
         result.measure_gap(now)
         win = draw(snapshot, now, request_id=f"sim-{number}", remembered=remembered)

@@ -50,8 +50,11 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "crispy_forms",
+    "crispy_bootstrap5",
     "contests",
 ]
 
@@ -144,6 +147,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The staff portal signs in with Django's own views; the admin keeps its own login page.
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "contests:dashboard"
+LOGOUT_REDIRECT_URL = "login"
+
+# Staff forms are rendered by django-crispy-forms with the Bootstrap 5 template pack.
+CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
+CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Internationalisation ------------------------------------------------------------
 

@@ -1,13 +1,21 @@
-"""The portal's URLs: the play API, the health check, the staff portal and the admin."""
+"""The portal's URLs: the play API, the health check, the staff portal, its sign-in and
+the admin."""
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portal.health import healthz
 
 urlpatterns = [
     path("", include("contests.urls")),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Outside ADMIN_URL and without a trailing slash: probes must not follow redirects.
     path("healthz", healthz, name="healthz"),
     path(settings.ADMIN_URL, admin.site.urls),

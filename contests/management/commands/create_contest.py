@@ -43,6 +43,11 @@ class Command(BaseCommand):
         parser.add_argument("--prize-code", help="code of the prize sent to players")
         parser.add_argument("--prize-name", help="name of the prize sent to players")
         parser.add_argument("--perday", type=positive_int, help="wins of the prize per day")
+        cap = parser.add_mutually_exclusive_group()
+        cap.add_argument(
+            "--wmax", type=positive_int, help="most wins per player and day (plays need ?user=)"
+        )
+        cap.add_argument("--no-wmax", action="store_true", help="remove the per-player cap")
 
     @transaction.atomic
     def handle(self, *args, code, **options):
@@ -55,9 +60,11 @@ class Command(BaseCommand):
                     f"Contest {code} does not exist; to create it also give {', '.join(missing)}."
                 )
             contest = Contest(code=code)
-        for field in ("name", "start", "end", "time_zone"):
+        for field in ("name", "start", "end", "time_zone", "wmax"):
             if options[field] is not None:
                 setattr(contest, field, options[field])
+        if options["no_wmax"]:
+            contest.wmax = None
         _validated(contest).save()
 
         prize_code = options["prize_code"]
@@ -84,8 +91,9 @@ class Command(BaseCommand):
             _validated(prize).save()
 
         prizes = ", ".join(f"{p.code} ({p.name}, {p.perday}/day)" for p in contest.prizes.all())
+        cap = f"; at most {contest.wmax} wins per player and day" if contest.wmax else ""
         self.stdout.write(
             f"{'Created' if created else 'Updated'} contest {contest.code} "
             f'"{contest.name}": {contest.start} to {contest.end} ({contest.time_zone}); '
-            f"prizes: {prizes}"
+            f"prizes: {prizes}{cap}"
         )

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from contests import cache
+from contests import cache, play_counts
 from contests.management.arguments import iso_date, positive_int
 from contests.models import Contest, Prize
 from contests.simulation import DayResult, simulate_day
@@ -57,7 +57,9 @@ class Command(BaseCommand):
                 result = self._run(copy, day, plays, rng)
                 raise _Rollback
         except _Rollback:
+            # The copy's rows are gone; its id may be reused, so its cache entries must go too.
             cache.forget(copy.code)
+            play_counts.forget_counts(copy, day)
         self._report(result, f"Played a throwaway copy ({copy.code}); nothing was kept.")
 
     def _throwaway_copy(self, original: Contest) -> Contest:

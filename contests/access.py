@@ -1,0 +1,41 @@
+"""Who may use the staff portal, and who may see winning moments before they pass."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+View = Callable[..., HttpResponse]
+
+
+def staff_required(view: View) -> View:
+    """Send anonymous visitors to sign in, and refuse signed-in users who are not staff.
+
+    The refusal is a 403 (Django renders templates/403.html), not a redirect to the login
+    page: signing in again would not help, an administrator has to grant staff status.
+    """
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.is_staff:
+            raise PermissionDenied("This account has no staff access.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_permission_required(permission: str) -> Callable[[View], View]:
+    """staff_required, and a 403 for staff without `permission` (auditors change nothing)."""
+
+    def decorator(view: View) -> View:
+        return staff_required(permission_required(permission, raise_exception=True)(view))
+
+    return decorator
+
+
+def sees_future_moments(user: object) -> bool:
+    """Only superusers may see winning moments that have not passed yet (DESIGN.md, 6)."""
+    return bool(getattr(user, "is_active", False) and getattr(user, "is_superuser", False))

@@ -1,0 +1,354 @@
+"""The admin, for operators: contests and prizes to edit; plans, moments and wins to read.
+
+Plans, moments and wins are the audit record of what was drawn and won: nobody edits or
+deletes them here. Moments that have not passed yet are shown to superusers only.
+"""
+
+import datetime as dt
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+
+from .access import sees_future_moments
+from .clients import issue_token
+from .dashboard import wins_today, with_today_figures
+from .exports import winners_csv_response
+from .models import (
+    ApiClient,
+    ApiToken,
+    Contest,
+    ContestStatus,
+    DayPlan,
+    Prize,
+    Win,
+    WinningMoment,
+    WinReview,
+)
+
+admin.site.site_header = "Contest Portal administration"
+admin.site.site_title = "Contest Portal admin"
+admin.site.index_title = "Contests, plans and winners"
+
+# A plan can hold up to a million moments; a page lists this many of them.
+MOMENTS_LISTED = 100
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """The audit record: viewable by whoever has the view permission, never changed here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """Running today / upcoming / ended, by the site's local date.
+
+    Each contest's own zone would need the zone rules in SQL; near midnight a contest
+    in a far zone may be listed one day early or late here. The Status column is exact.
+    """
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        return ContestStatus.choices
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Contest]) -> QuerySet[Contest]:
+        today = timezone.localdate()
+        match self.value():
+            case ContestStatus.RUNNING:
+                return queryset.filter(start__lte=today, end__gte=today)
+            case ContestStatus.UPCOMING:
+                return queryset.filter(start__gt=today)
+            case ContestStatus.ENDED:
+                return queryset.filter(end__lt=today)
+        return queryset
+
+
+class PrizeInline(admin.TabularInline):
+    model = Prize
+    extra = 0
+    min_num = 1
+    fields = ["code", "name", "perday"]
+    # Removing a prize that has plans is refused with a form error by the admin itself
+    # (its inline forms check for protected objects, and DayPlan.prize is PROTECT).
+
+
+@admin.register(Contest)
+class ContestAdmin(admin.ModelAdmin):
+    inlines = [PrizeInline]
+    list_display = ["code", "name", "start", "end", "time_zone", "status", "today"]
+    list_display_links = ["code", "name"]
+    list_filter = [StatusFilter, "start", "end"]
+    search_fields = ["code", "name"]
+    date_hierarchy = "start"
+    readonly_fields = ["created_at", "updated_at"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Contest]:
+        # Today's wins and perday come with the rows: no query per row.
+        return with_today_figures(super().get_queryset(request), timezone.now())
+
+    @admin.display(description="status")
+    def status(self, contest: Contest) -> SafeString:
+        status = contest.status_on(contest.local_date(timezone.now()))
+        colour = {"running": "#166534", "upcoming": "#3730a3", "ended": "#6b7280"}[status]
+        return format_html('<strong style="color: {}">{}</strong>', colour, status.label)
+
+    @admin.display(description="wins today / perday")
+    def today(self, contest: Contest) -> str:
+        if contest.status_on(contest.local_date(timezone.now())) != ContestStatus.RUNNING:
+            return "—"
+        return f"{wins_today(contest, timezone.now()):,} / {contest.perday_total:,}"
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        # Deleting in bulk would list the protected moments of every contest, future ones
+        # included; contests are deleted one by one, and only before any plan exists.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request: HttpRequest, obj: Contest | None = None) -> bool:
+        if obj is not None and DayPlan.objects.filter(prize__contest=obj).exists():
+            return False  # it has been played: its plans and wins are the record
+        return super().has_delete_permission(request, obj)
+
+
+@admin.register(DayPlan)
+class DayPlanAdmin(ReadOnlyAdmin):
+    list_display = ["day", "contest", "prize", "moment_count", "window_start", "made_at"]
+    list_filter = ["prize__contest"]
+    list_select_related = ["prize__contest"]
+    date_hierarchy = "day"
+    search_fields = ["prize__contest__code", "prize__code"]
+    show_full_result_count = False
+    plan_fields = ["prize", "day", "window_start", "window_end", "moment_count", "made_at"]
+
+    def get_fields(self, request: HttpRequest, obj: DayPlan | None = None) -> list[str]:
+        # Chosen per request: the admin instance is shared by every thread.
+        moments = "all_moments" if sees_future_moments(request.user) else "passed_moments"
+        return [*self.plan_fields, moments]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: DayPlan | None = None) -> list[str]:
+        return self.get_fields(request, obj)
+
+    @admin.display(description="contest", ordering="prize__contest__code")
+    def contest(self, plan: DayPlan) -> str:
+        return plan.prize.contest.code
+
+    @admin.display(description="moments")
+    def passed_moments(self, plan: DayPlan) -> SafeString:
+        """The moments that have passed; those to come are only counted."""
+        return _moments_html(plan, timezone.now(), include_future=False)
+
+    @admin.display(description="moments")
+    def all_moments(self, plan: DayPlan) -> SafeString:
+        return _moments_html(plan, timezone.now(), include_future=True)
+
+
+def _moments_html(plan: DayPlan, now: dt.datetime, *, include_future: bool) -> SafeString:
+    moments = plan.moments.order_by("at")
+    to_come = moments.filter(at__gt=now).count()
+    if not include_future:
+        moments = moments.filter(at__lte=now)
+    zone = plan.prize.contest.zone
+    listed = list(moments[:MOMENTS_LISTED])
+    rows = format_html_join(
+        "",
+        '<li><time datetime="{}">{}</time> {}</li>',
+        (
+            (
+                moment.at.isoformat(),
+                moment.at.astimezone(zone).strftime("%H:%M:%S"),
+                "claimed" if moment.claimed else ("to come" if moment.at > now else "not won"),
+            )
+            for moment in listed
+        ),
+    )
+    more = moments.count() - len(listed)
+    return format_html(
+        '<p>{} moments, {} still to come{}.</p><ul class="moment-list">{}</ul>{}',
+        plan.moment_count,
+        to_come,
+        "" if include_future else " (their times are shown to superusers only)",
+        rows,
+        format_html("<p>… and {} more.</p>", more) if more > 0 else "",
+    )
+
+
+@admin.register(WinningMoment)
+class WinningMomentAdmin(ReadOnlyAdmin):
+    """Listed on its own to superusers only: the list would show the moments to come."""
+
+    list_display = ["at", "contest", "day", "claimed"]
+    list_filter = ["claimed", "contest"]
+    list_select_related = ["contest"]
+    date_hierarchy = "day"
+    show_full_result_count = False
+
+    def has_view_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return sees_future_moments(request.user)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return sees_future_moments(request.user)
+
+
+class WinReviewInline(admin.TabularInline):
+    """A win's verdicts, newest first: read here, recorded on the portal's win page."""
+
+    model = WinReview
+    extra = 0
+    fields = ["status", "reason", "reviewed_by", "reviewed_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Win)
+class WinAdmin(ReadOnlyAdmin):
+    list_display = [
+        "won_at_local",
+        "contest_link",
+        "prize",
+        "day",
+        "player",
+        "client",
+        "review_status",
+        "request_id",
+    ]
+    list_filter = ["contest", "day", "review_status", "client"]
+    list_select_related = ["contest", "prize", "client"]
+    inlines = [WinReviewInline]
+    readonly_fields = ["review_page"]
+    date_hierarchy = "day"
+    search_fields = ["=player", "=request_id"]
+    show_full_result_count = False
+    actions = ["export_csv"]
+
+    @admin.display(description="won at (contest's zone)", ordering="won_at")
+    def won_at_local(self, win: Win) -> str:
+        return win.won_at.astimezone(win.contest.zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+    @admin.display(description="contest", ordering="contest__code")
+    def contest_link(self, win: Win) -> SafeString:
+        url = reverse("admin:contests_contest_change", args=[win.contest_id])
+        return format_html('<a href="{}">{}</a>', url, win.contest.code)
+
+    @admin.display(description="review")
+    def review_page(self, win: Win) -> SafeString:
+        url = reverse("contests:win_detail", args=[win.pk])
+        return format_html('<a href="{}">Review this win on the portal</a>', url)
+
+    @admin.action(description="Export selected winners as CSV", permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Win]) -> StreamingHttpResponse:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        return winners_csv_response(queryset.order_by("-won_at", "-id"), f"winners-{stamp}.csv")
+
+
+@admin.register(WinReview)
+class WinReviewAdmin(ReadOnlyAdmin):
+    list_display = ["reviewed_at", "win", "status", "reviewed_by", "reason"]
+    list_filter = ["status"]
+    list_select_related = ["win__prize", "reviewed_by"]
+    search_fields = ["=win__request_id", "=win__player", "reason"]
+    show_full_result_count = False
+
+
+class ApiTokenInline(admin.TabularInline):
+    """A client's tokens, by their first characters; the full token was shown only once."""
+
+    model = ApiToken
+    extra = 0
+    fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # tokens are issued with the client's "Issue a new token" action
+
+
+def _tokens_issued(
+    request: HttpRequest, admin_site: admin.AdminSite, issued: list[tuple[ApiClient, str]]
+) -> TemplateResponse:
+    """Show new plain tokens once, in this answer only: never stored, never in a message.
+
+    Admin pages are already sent with Cache-Control: no-store.
+    """
+    return TemplateResponse(
+        request,
+        "admin/contests/apiclient/tokens_issued.html",
+        {**admin_site.each_context(request), "title": "New API tokens", "issued": issued},
+    )
+
+
+@admin.register(ApiClient)
+class ApiClientAdmin(admin.ModelAdmin):
+    list_display = ["name", "is_active", "enabled_contests", "active_tokens", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name"]
+    filter_horizontal = ["contests"]
+    inlines = [ApiTokenInline]
+    actions = ["issue_tokens"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiClient]:
+        return super().get_queryset(request).prefetch_related("contests", "tokens")
+
+    @admin.display(description="contests")
+    def enabled_contests(self, client: ApiClient) -> str:
+        return ", ".join(contest.code for contest in client.contests.all()) or "—"
+
+    @admin.display(description="active tokens")
+    def active_tokens(self, client: ApiClient) -> int:
+        return sum(1 for token in client.tokens.all() if not token.is_revoked)
+
+    def response_add(self, request: HttpRequest, obj: ApiClient, post_url_continue=None):
+        # A new client gets its first token now, shown on this page and never again.
+        _, plain = issue_token(obj)
+        return _tokens_issued(request, self.admin_site, [(obj, plain)])
+
+    @admin.action(description="Issue a new token to the selected clients", permissions=["change"])
+    def issue_tokens(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> HttpResponse:
+        issued = [(client, issue_token(client)[1]) for client in queryset.order_by("name")]
+        return _tokens_issued(request, self.admin_site, issued)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ["prefix", "client", "created_at", "last_used_at", "revoked_at"]
+    list_filter = ["client", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["client"]
+    fields = ["client", "prefix", "created_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # issued from the client, so that the plain token can be shown once
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # revoke instead: the token stays, with when it was last used
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        now = timezone.now()
+        revoked = 0
+        for token in queryset.filter(revoked_at__isnull=True):
+            token.revoked_at = now
+            token.save(update_fields=["revoked_at"])  # save(), so the play cache forgets it
+            revoked += 1
+        self.message_user(request, f"Revoked {revoked} token(s); they are refused from now on.")

@@ -1,0 +1,213 @@
+"""The staff portal's forms: a contest with its prizes, the winners' filters, a review."""
+
+import datetime as dt
+import functools
+import zoneinfo
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Field, Layout, Row, Submit
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet, inlineformset_factory
+
+from .models import Contest, Prize, ReviewStatus, Win, default_time_zone
+
+
+@functools.cache
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every IANA zone this machine knows, sorted; read from disk once per process."""
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class DateInput(forms.DateInput):
+    """The browser's own date picker; it sends ISO dates whatever the locale."""
+
+    input_type = "date"
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class ContestForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        choices=time_zone_choices,
+        initial=default_time_zone,
+        help_text="Days run from midnight to midnight in this zone.",
+    )
+
+    class Meta:
+        model = Contest
+        # One field per line: a new field (Contest.wmax, say) is one more line here and
+        # is rendered after the others (render_unmentioned_fields below).
+        fields = [
+            "code",
+            "name",
+            "start",
+            "end",
+            "time_zone",
+            "wmax",
+        ]
+        widgets = {"start": DateInput(), "end": DateInput()}
+        help_texts = {
+            "code": "Players' apps send it as ?contest=…: letters, digits, - and _ only.",
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # one <form> holds the contest and its prizes
+        self.helper.disable_csrf = True
+        self.helper.render_unmentioned_fields = True
+        self.helper.layout = Layout(
+            Row(Column("code", css_class="col-md-4"), Column("name", css_class="col-md-8")),
+            Row(
+                Column("start", css_class="col-md-4"),
+                Column("end", css_class="col-md-4"),
+                Column("time_zone", css_class="col-md-4"),
+            ),
+            Row(Column("wmax", css_class="col-md-4")),
+        )
+
+
+class PrizeForm(forms.ModelForm):
+    class Meta:
+        model = Prize
+        fields = ["code", "name", "perday"]
+        labels = {"perday": "Wins per day"}
+        help_texts = {"perday": ""}  # the form says once, above the prizes, when it applies
+
+
+class BasePrizeFormSet(BaseInlineFormSet):
+    default_error_messages = {
+        "too_few_forms": "A contest needs at least one prize.",
+    }
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        columns = [
+            Column("code", css_class="col-md-3"),
+            Column("name", css_class="col-md-5"),
+            Column("perday", css_class="col-md-2"),
+        ]
+        if "DELETE" in form.fields:  # saved prizes only
+            form.fields["DELETE"].label = "Remove"
+            columns.append(Column(Field("DELETE"), css_class="col-md-2 prize-remove"))
+        form.helper = FormHelper()
+        form.helper.form_tag = False
+        form.helper.disable_csrf = True
+        form.helper.render_hidden_fields = True  # the prize's id and contest
+        form.helper.layout = Layout(Row(*columns))
+
+    def clean(self) -> None:
+        """Refuse to remove a prize that has day plans: they are the record of its days."""
+        super().clean()
+        for form in self.deleted_forms:
+            prize = form.instance
+            if prize.pk and prize.plans.exists():
+                raise ValidationError(
+                    f"Prize {prize.code} cannot be removed: it already has day plans, the "
+                    "record of the days it was played. Set its contest's end date instead."
+                )
+
+
+def prize_formset(data: dict | None, instance: Contest, *, extra: int) -> BaseInlineFormSet:
+    """The prizes of `instance`, at least one, plus `extra` blank rows to add more."""
+    formset_class = inlineformset_factory(
+        Contest,
+        Prize,
+        form=PrizeForm,
+        formset=BasePrizeFormSet,
+        extra=extra,
+        min_num=1,
+        validate_min=True,
+        can_delete=True,
+        can_delete_extra=False,  # only a saved prize can be removed
+    )
+    return formset_class(data, instance=instance, prefix="prizes")
+
+
+class WinnerFilterForm(forms.Form):
+    contest = forms.ModelChoiceField(
+        queryset=Contest.objects.order_by("code"),
+        to_field_name="code",
+        required=False,
+        empty_label="All contests",
+    )
+    day_from = forms.DateField(label="From", required=False, widget=DateInput())
+    day_to = forms.DateField(label="To", required=False, widget=DateInput())
+    player = forms.CharField(
+        required=False,
+        max_length=128,
+        widget=forms.TextInput(attrs={"placeholder": "exact player id"}),
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_class = "winner-filters"
+        self.helper.layout = Layout(
+            Row(
+                Column("contest", css_class="col-md-3"),
+                Column("day_from", css_class="col-md-2"),
+                Column("day_to", css_class="col-md-2"),
+                Column("player", css_class="col-md-3"),
+                Column(
+                    Submit("", "Filter", css_class="btn-primary w-100"),
+                    css_class="col-md-2 d-flex align-items-end mb-3",
+                ),
+            )
+        )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        day_from: dt.date | None = data.get("day_from")
+        day_to: dt.date | None = data.get("day_to")
+        if day_from and day_to and day_to < day_from:
+            self.add_error("day_to", "The last day cannot be before the first.")
+        return data
+
+    def filter(self, wins: QuerySet[Win]) -> QuerySet[Win]:
+        """Narrow `wins` to what the (valid) form asks for; days are the contests' local days."""
+        data = self.cleaned_data
+        if data.get("contest"):
+            wins = wins.filter(contest=data["contest"])
+        if data.get("day_from"):
+            wins = wins.filter(day__gte=data["day_from"])
+        if data.get("day_to"):
+            wins = wins.filter(day__lte=data["day_to"])
+        if data.get("player"):
+            wins = wins.filter(player=data["player"])
+        return wins
+
+    def filename(self) -> str:
+        """A download name that says what was filtered, e.g. winners-C0001-2020-02-01.csv."""
+        data = self.cleaned_data
+        parts = ["winners"]
+        if data.get("contest"):
+            parts.append(data["contest"].code)  # codes are letters, digits, - and _
+        if data.get("day_from"):
+            parts.append(f"from-{data['day_from'].isoformat()}")
+        if data.get("day_to"):
+            parts.append(f"to-{data['day_to'].isoformat()}")
+        return "-".join(parts) + ".csv"
+
+
+class ReviewForm(forms.Form):
+    """A verdict on a win; the reason is required, it is part of the audit record."""
+
+    status = forms.ChoiceField(
+        choices=[(ReviewStatus.VALIDATED, "Validate"), (ReviewStatus.DISQUALIFIED, "Disqualify")],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        help_text="Kept with your name and the time. A disqualified prize is not awarded again.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

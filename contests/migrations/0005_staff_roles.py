@@ -1,0 +1,29 @@
+"""The staff roles: the Auditor group (read only) and the Contest staff group."""
+
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+from contests.roles import ROLES, sync_roles
+
+
+def create_roles(apps, schema_editor):
+    # Permissions are normally made after all migrations; the groups need them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    sync_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+
+
+def remove_roles(apps, schema_editor):
+    apps.get_model("auth", "Group").objects.filter(name__in=ROLES).delete()
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("contests", "0004_sealed_plans_and_reviews"),
+    ]
+
+    operations = [migrations.RunPython(create_roles, remove_roles)]

@@ -1,0 +1,29 @@
+"""Reviewing winners: each verdict is kept with its reason, author and time."""
+
+import datetime as dt
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from .models import ReviewStatus, Win, WinReview
+
+
+def review_win(
+    win: Win, status: str, reason: str, by: AbstractBaseUser, now: dt.datetime
+) -> WinReview:
+    """Record a verdict on a win. A disqualified prize is not awarded again to anyone."""
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why: the reason is part of the audit record."})
+    if status not in (ReviewStatus.VALIDATED, ReviewStatus.DISQUALIFIED):
+        raise ValidationError({"status": f"{status!r} is not a verdict."})
+    with transaction.atomic():
+        # Lock the win so that two reviewers' verdicts are recorded one after the other.
+        locked = Win.objects.select_for_update().get(pk=win.pk)
+        review = WinReview.objects.create(
+            win=locked, status=status, reason=reason, reviewed_by=by, reviewed_at=now
+        )
+        Win.objects.filter(pk=win.pk).update(review_status=status)
+    win.review_status = status
+    return review

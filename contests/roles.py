@@ -1,0 +1,47 @@
+"""The staff roles, as groups of permissions: who may change what.
+
+- Contest staff run contests, review winners and manage API clients.
+- Auditors see contests, plans, wins, reviews, play counts and reports, and change nothing.
+Only superusers see winning moments before they pass, whatever their groups.
+"""
+
+AUDITOR = "Auditor"
+CONTEST_STAFF = "Contest staff"
+
+_EVERYTHING_VIEWABLE = [
+    f"view_{model}"
+    for model in [
+        "contest",
+        "prize",
+        "dayplan",
+        "winningmoment",
+        "win",
+        "winreview",
+        "playcount",
+        "apiclient",
+        "apitoken",
+    ]
+]
+
+ROLES: dict[str, list[str]] = {
+    AUDITOR: _EVERYTHING_VIEWABLE,
+    CONTEST_STAFF: [
+        *_EVERYTHING_VIEWABLE,
+        "add_contest", "change_contest", "delete_contest",
+        "add_prize", "change_prize", "delete_prize",
+        "add_winreview",
+        "add_apiclient", "change_apiclient",
+        "add_apitoken", "change_apitoken",
+    ],
+}  # fmt: skip
+
+
+def sync_roles(group_model, permission_model) -> None:
+    """Make each role's group hold exactly its permissions (models passed in, for migrations)."""
+    for name, codenames in ROLES.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        group.permissions.set(
+            permission_model.objects.filter(
+                content_type__app_label="contests", codename__in=codenames
+            )
+        )

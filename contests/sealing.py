@@ -1,0 +1,60 @@
+"""Sealed plans: a SHA-256 commitment to a day's moments, published before the day begins.
+
+The commitment is the SHA-256 (lowercase hex) of this UTF-8 text, every line ending in
+"\\n" (README.md, "Auditing", shows a worked example):
+
+    contest-portal plan v1
+    contest: <contest code>
+    prize: <prize code>
+    day: <local date, YYYY-MM-DD>
+    salt: <64 lowercase hex digits>
+    <moment 1 in UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ>
+    <moment 2 …>, in ascending order
+
+The random salt keeps the moments from being guessed by trying candidates against the
+published hash; it is revealed with the moments once the day is over.
+"""
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Iterable
+
+VERSION_LINE = "contest-portal plan v1"
+
+
+def new_salt() -> str:
+    return secrets.token_hex(32)
+
+
+def moment_line(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def header_text(contest_code: str, prize_code: str, day: dt.date, salt: str) -> str:
+    return (
+        f"{VERSION_LINE}\ncontest: {contest_code}\nprize: {prize_code}\n"
+        f"day: {day.isoformat()}\nsalt: {salt}\n"
+    )
+
+
+class Seal:
+    """Hash a plan as its moments go by, so huge plans never need to sit in memory."""
+
+    def __init__(self, contest_code: str, prize_code: str, day: dt.date, salt: str):
+        self._hash = hashlib.sha256(header_text(contest_code, prize_code, day, salt).encode())
+
+    def add(self, moments: Iterable[dt.datetime]) -> None:
+        self._hash.update("".join(moment_line(m) + "\n" for m in moments).encode())
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+def commitment(
+    contest_code: str, prize_code: str, day: dt.date, salt: str, moments: Iterable[dt.datetime]
+) -> str:
+    """Return the commitment of a plan; `moments` must be in ascending order."""
+    seal = Seal(contest_code, prize_code, day, salt)
+    seal.add(moments)
+    return seal.hexdigest()
