@@ -38,6 +38,24 @@ REDIS_URL = "redis://127.0.0.1:6379/3"
 # 1 play a minute per address, after a burst of 50: the checks below stay far under it
 # from 127.0.0.1, and the rate-limit check exceeds it from an address of its own.
 PLAY_RATE, PLAY_BURST = "1r/m", 50
+# Three moments of today that fell due a minute ago, as a plan made earlier would have.
+MOMENTS_DUE = """
+import datetime as dt
+from django.utils import timezone
+from contests.models import Contest, DayPlan, Prize, WinningMoment
+now = timezone.now()
+contest = Contest.objects.get(code="{code}")
+day = contest.local_date(now)
+plan = DayPlan.objects.create(
+    prize=Prize.objects.get(contest=contest), day=day, moment_count=3,
+    window_start=now - dt.timedelta(minutes=2), window_end=now + dt.timedelta(hours=1),
+    made_at=now - dt.timedelta(minutes=2),
+)
+WinningMoment.objects.bulk_create(
+    WinningMoment(plan=plan, contest=contest, day=day, at=now - dt.timedelta(minutes=1))
+    for _ in range(3)
+)
+"""
 # Dockerfile.prod's ENTRYPOINT is deploy/entrypoint.prod.sh, and this its CMD.
 GUNICORN = ["gunicorn", "--config", "deploy/gunicorn.conf.py", "portal.wsgi"]
 
@@ -48,6 +66,7 @@ WON = b'{"data": {"winner": true, "prize": {"code": "topology-prize", "name": "T
 @dataclass
 class Answer:
     status: int
+    reason: str
     headers: http.client.HTTPMessage
     body: bytes
 
@@ -67,7 +86,7 @@ def _exchange(connection, method, path, headers, body) -> Answer:
     try:
         connection.request(method, path, body=body, headers=headers or {})
         response = connection.getresponse()
-        return Answer(response.status, response.headers, response.read())
+        return Answer(response.status, response.reason, response.headers, response.read())
     finally:
         connection.close()
 
@@ -82,6 +101,7 @@ class Topology:
     env: dict[str, str]
     published: Path
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
 
     def https(self, path, *, method="GET", headers=None, body=None, source="127.0.0.1", host=HOST):
         context = ssl.create_default_context(cafile=self.cafile)
@@ -317,9 +337,12 @@ def topology(tmp_path_factory):
         )
 
         today = dt.date.today()
-        for code, start_day, end_day in [
-            ("TOPO-ON", today - dt.timedelta(days=30), today + dt.timedelta(days=30)),
-            ("TOPO-OFF", dt.date(2020, 2, 1), dt.date(2020, 2, 29)),
+        running = (today - dt.timedelta(days=30), today + dt.timedelta(days=30))
+        for code, (start_day, end_day), *more in [
+            ("TOPO-ON", running),
+            ("TOPO-OFF", (dt.date(2020, 2, 1), dt.date(2020, 2, 29))),
+            ("TOPO-PRIVATE", running),
+            ("TOPO-CAPPED", running, "--wmax", "1"),
         ]:
             site.manage(
                 "create_contest",
@@ -336,7 +359,12 @@ def topology(tmp_path_factory):
                 "Topology prize",
                 "--perday",
                 "45",
+                *more,
             )
+        site.manage("shell", "--verbosity", "0", "-c", MOMENTS_DUE.format(code="TOPO-CAPPED"))
+        for name, contests in [("enabled", ["--contest", "TOPO-PRIVATE"]), ("other", [])]:
+            output = site.manage("create_api_client", f"Topology {name}", *contests)
+            site.tokens[name] = output.splitlines()[-1]
         yield site
 
 
@@ -435,33 +463,47 @@ def test_play_answers_r4_or_r5_for_a_running_contest(topology):
     assert "no-cache" in answer.headers["Cache-Control"]
 
 
-def api_clients_exist() -> bool:
-    return "class ApiClient" in (ROOT / "contests" / "models.py").read_text()
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
 
 
-needs_api_clients = pytest.mark.skipif(
-    not api_clients_exist(),
-    reason="R6–R8 (401/403/420) come with API clients, another issue: "
-    "contests/models.py has no ApiClient yet",
-)
-
-
-@needs_api_clients
-def test_play_answers_r6_for_invalid_credentials(topology):
-    answer = topology.https(
-        "/play/?contest=TOPO-ON",
-        headers={"Authorization": "Token not-a-real-token", "X-Api-Key": "not-a-real-token"},
-    )
+def test_play_answers_r6_without_valid_credentials(topology):
+    answer = topology.https("/play/?contest=TOPO-PRIVATE")
     assert answer.status == 401
     assert answer.headers["Content-Type"] == "application/json"
     assert answer.json()["error"]["status"] == "401"
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    forged = topology.https("/play/?contest=TOPO-ON", headers=bearer("cpt_not-a-real-token"))
+    assert forged.status == 401
+    assert forged.json()["error"]["status"] == "401"
 
 
-@needs_api_clients
-def test_play_answers_r7_and_r8_in_their_envelopes(topology):
-    # 403 needs a client not enabled for the contest and 420 a player at the cap: how those
-    # are made belongs to the API-clients issue, which is being built beside this one.
-    pytest.skip("ApiClient exists: write the R7 (403) and R8 (420) checks against it here")
+def test_play_answers_r7_for_a_client_not_enabled_for_the_contest(topology):
+    answer = topology.https("/play/?contest=TOPO-PRIVATE", headers=bearer(topology.tokens["other"]))
+    assert_envelope(
+        answer,
+        403,
+        "Forbidden",
+        "This API client is not enabled for contest code TOPO-PRIVATE.",
+    )
+    enabled = topology.https(
+        "/play/?contest=TOPO-PRIVATE", headers=bearer(topology.tokens["enabled"])
+    )
+    assert enabled.status == 200
+
+
+def test_play_answers_r8_with_its_own_status_line_for_a_capped_player(topology):
+    first = topology.https("/play/?contest=TOPO-CAPPED&user=alice")
+    assert first.status == 200
+    assert first.json()["data"]["winner"] is True
+    second = topology.https("/play/?contest=TOPO-CAPPED&user=alice")
+    assert second.status == 420
+    assert second.reason == "Enhance Your Calm"
+    assert second.headers["Content-Type"] == "application/json"
+    assert second.json()["error"]["status"] == "420"
+    # Another player still wins one of the moments left.
+    other = topology.https("/play/?contest=TOPO-CAPPED&user=bob")
+    assert other.json()["data"]["winner"] is True
 
 
 def test_the_request_id_is_the_clients_when_safe_and_the_same_everywhere(topology):
