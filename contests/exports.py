@@ -1,4 +1,5 @@
-"""The winners' CSV: one writer for the portal's export and the admin's action.
+"""The CSV downloads: the winners (the portal's export and the admin's action) and the
+closing report.
 
 Streamed row by row over a database iterator, so an export of a whole contest never
 holds all its wins in memory. UTF-8 with a byte order mark: without it Excel, which is
@@ -8,17 +9,29 @@ UTF-8 skips the mark (Python's "utf-8-sig", pandas, LibreOffice).
 """
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Protocol
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
 from .models import Win
+from .reports import ClosingReport, DayLine
 from .winners import WINNER_COLUMNS, related_of
 
 BYTE_ORDER_MARK = "\ufeff"
 # Rows fetched per round trip (and per server-side cursor fetch on PostgreSQL).
 CHUNK_SIZE = 2000
+
+REPORT_DAY_HEADER = (
+    "day",
+    "plays",
+    "moments_planned",
+    "awarded",
+    "disqualified",
+    "unassigned",
+    "commitments",
+)
 
 
 class _Echo:
@@ -28,18 +41,67 @@ class _Echo:
         return value
 
 
-def winner_lines(wins: QuerySet[Win]) -> Iterator[str]:
-    """The CSV's lines: the header, then one line per win in the queryset's order."""
-    writer = csv.writer(_Echo())
-    yield BYTE_ORDER_MARK + writer.writerow([column.key for column in WINNER_COLUMNS])
+class _LineWriter(Protocol):
+    """A csv writer over _Echo: writerow returns the line it wrote."""
+
+    def writerow(self, row: Iterable[object]) -> str: ...
+
+
+def _winner_section(writer: _LineWriter, wins: QuerySet[Win]) -> Iterator[str]:
+    """The winners' header line, then one line per win in the queryset's order."""
+    yield writer.writerow([column.key for column in WINNER_COLUMNS])
     rows = wins.select_related(*related_of(WINNER_COLUMNS))
     for win in rows.iterator(chunk_size=CHUNK_SIZE):
         yield writer.writerow([column.text(win) for column in WINNER_COLUMNS])
 
 
-def winners_csv_response(wins: QuerySet[Win], filename: str) -> StreamingHttpResponse:
-    """A download of `wins` as CSV named `filename` (letters, digits, "-", "_", "." only)."""
-    response = StreamingHttpResponse(winner_lines(wins), content_type="text/csv; charset=utf-8")
+def winner_lines(wins: QuerySet[Win]) -> Iterator[str]:
+    """The CSV's lines: the header, then one line per win in the queryset's order."""
+    writer = csv.writer(_Echo())
+    yield BYTE_ORDER_MARK
+    yield from _winner_section(writer, wins)
+
+
+def _day_row(label: str, line: DayLine) -> list[str | int]:
+    return [
+        label,
+        line.plays,
+        line.planned,
+        line.awarded,
+        line.disqualified,
+        line.unassigned,
+        " ".join(line.commitments),
+    ]
+
+
+def closing_report_lines(report: ClosingReport) -> Iterator[str]:
+    """The report as CSV: the days and their totals, a blank line, then every winner."""
+    writer = csv.writer(_Echo())
+    yield BYTE_ORDER_MARK
+    yield writer.writerow(REPORT_DAY_HEADER)
+    for line in report.days:
+        yield writer.writerow(_day_row(line.day.isoformat(), line))
+    yield writer.writerow(_day_row("total", report.total))
+    yield writer.writerow([])
+    # The same columns as the winners export, so the two can be compared line by line.
+    yield from _winner_section(writer, report.winners())
+
+
+def closing_report_filename(report: ClosingReport) -> str:
+    """E.g. report-C0001-2020-02-01-to-2020-02-29.csv (codes are letters, digits, - and _)."""
+    return (
+        f"report-{report.contest.code}-{report.start.isoformat()}-to-{report.end.isoformat()}.csv"
+    )
+
+
+def csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
+    """A download of `lines` named `filename` (letters, digits, "-", "_", "." only)."""
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+def winners_csv_response(wins: QuerySet[Win], filename: str) -> StreamingHttpResponse:
+    """A download of `wins` as CSV named `filename`."""
+    return csv_response(winner_lines(wins), filename)

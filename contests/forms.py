@@ -1,4 +1,5 @@
-"""The staff portal's forms: a contest with its prizes, the winners' filters, a review."""
+"""The staff portal's forms: a contest with its prizes, the winners' filters, a review,
+the closing report's period."""
 
 import datetime as dt
 import functools
@@ -211,3 +212,62 @@ class ReviewForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class ReportPeriodForm(forms.Form):
+    """The days a contest's closing report covers: by default every day that has begun.
+
+    Only the contest's days that have begun are reported: a period reaching beyond them is
+    narrowed to them, and one with none of them in it is an error.
+    """
+
+    start = forms.DateField(label="From", required=False, widget=DateInput())
+    end = forms.DateField(label="To", required=False, widget=DateInput())
+
+    def __init__(
+        self, data: dict | None = None, *, contest: Contest, today: dt.date, **kwargs: object
+    ) -> None:
+        self.contest = contest
+        self.today = today
+        self.last_day = min(contest.end, today)  # the last day of the contest so far
+        kwargs.setdefault("initial", {"start": contest.start, "end": self.last_day})
+        super().__init__(data, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_class = "report-filters"
+        self.helper.layout = Layout(
+            Row(
+                Column("start", css_class="col-md-3"),
+                Column("end", css_class="col-md-3"),
+                Column(
+                    Submit("", "Show", css_class="btn-primary w-100"),
+                    css_class="col-md-2 d-flex align-items-end mb-3",
+                ),
+            )
+        )
+
+    @property
+    def has_begun(self) -> bool:
+        return self.today >= self.contest.start
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start: dt.date | None = data.get("start")
+        end: dt.date | None = data.get("end")
+        if start and end and end < start:
+            self.add_error("end", "The last day cannot be before the first.")
+        elif self.has_begun and not self.errors and self.period() is None:
+            self.add_error(
+                None,
+                f"No day of the contest falls in this period: it runs from "
+                f"{self.contest.start:%d %b %Y} and its last day so far is "
+                f"{self.last_day:%d %b %Y}.",
+            )
+        return data
+
+    def period(self) -> tuple[dt.date, dt.date] | None:
+        """The first and last day to report, or None if no day of the contest is in it."""
+        data = self.cleaned_data if self.is_bound else {}
+        first = max(data.get("start") or self.contest.start, self.contest.start)
+        last = min(data.get("end") or self.last_day, self.last_day)
+        return (first, last) if first <= last else None

@@ -1,36 +1,49 @@
-"""The staff portal: a dashboard of every contest, a contest's days, its form, the winners.
+"""The staff portal: a dashboard of every contest, a contest's days, its form, the winners,
+its closing report.
 
 Thin views: the figures come from dashboard.py and charts.py, the forms validate, the
 CSV is written by exports.py. Every view needs a staff login (access.staff_required).
 """
 
 import datetime as dt
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Max, ProtectedError
+from django.db.models import Max, ProtectedError, QuerySet
 from django.forms import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from .access import sees_future_moments, staff_permission_required, staff_required
 from .charts import DayScale, Window, day_charts, hourly_chart
 from .dashboard import contests_today
-from .exports import winners_csv_response
-from .forms import ContestForm, ReviewForm, WinnerFilterForm, prize_formset
+from .exports import (
+    CHUNK_SIZE,
+    closing_report_filename,
+    closing_report_lines,
+    csv_response,
+    winners_csv_response,
+)
+from .forms import ContestForm, ReportPeriodForm, ReviewForm, WinnerFilterForm, prize_formset
 from .models import Contest, ContestStatus, DayPlan, Prize, Win, WinningMoment
 from .planning import day_bounds
 from .play_counts import plays_per_hour
+from .reports import closing_report
 from .reviews import review_win
-from .winners import DAY_COLUMNS, WINNER_COLUMNS, related_of, table_rows
+from .winners import DAY_COLUMNS, WINNER_COLUMNS, WinnerColumn, related_of, table_rows
 
 WINNERS_PER_PAGE = 50
 # Superusers see the day's next moments; a page of them is plenty.
 FUTURE_MOMENTS_SHOWN = 50
+# The report covers one contest, in time order: the time comes first, the contest goes.
+REPORT_COLUMNS = tuple(sorted(DAY_COLUMNS, key=lambda column: column.key != "won_at"))
 
 
 def _get_contest(code: str) -> Contest:
@@ -291,3 +304,73 @@ def win_detail(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=400 if form is not None and form.is_bound and not form.is_valid() else 200,
     )
+
+
+class _LazyRows:
+    """The report's winners as table rows, read from the database while the page renders.
+
+    Django's {% for %} copies an iterable without a length into a list first; with one it
+    just iterates, so a long report never holds all its wins at once. The length is the
+    report's count of wins, used only for forloop's counters.
+    """
+
+    def __init__(self, wins: QuerySet[Win], columns: Sequence[WinnerColumn], count: int) -> None:
+        self.wins = wins.select_related(*related_of(columns))
+        self.columns = columns
+        self.count = count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self) -> Iterator[list[str | SafeString]]:
+        for win in self.wins.iterator(chunk_size=CHUNK_SIZE):
+            yield [column.cell(win) for column in self.columns]
+
+
+def _report_period(request: HttpRequest, contest: Contest, today: dt.date) -> ReportPeriodForm:
+    return ReportPeriodForm(request.GET or None, contest=contest, today=today)
+
+
+@staff_required
+def closing_report_page(request: HttpRequest, code: str) -> HttpResponse:
+    """The closing report of a contest's days, printable: per day, totals, every winner."""
+    contest = _get_contest(code)
+    now = timezone.now()
+    today = contest.local_date(now)
+    filters = _report_period(request, contest, today)
+    invalid = filters.is_bound and not filters.is_valid()
+    period = None if invalid else filters.period()
+    context: dict[str, Any] = {
+        "contest": contest,
+        "filters": filters,
+        "has_begun": filters.has_begun,
+        "report": None,
+        # Anyone can check a day's commitments there; the day goes in place of YYYY-MM-DD.
+        "plans_url": request.build_absolute_uri(
+            reverse("contests:day_plans", args=[contest.code, "YYYY-MM-DD"])
+        ),
+    }
+    if period is not None:
+        report = closing_report(contest, *period)
+        context.update(
+            report=report,
+            generated_at=now.astimezone(contest.zone),
+            includes_today=report.end >= today,
+            columns=REPORT_COLUMNS,
+            winners=_LazyRows(report.winners(), REPORT_COLUMNS, report.total.awarded),
+        )
+    return render(request, "contests/closing_report.html", context, status=400 if invalid else 200)
+
+
+@staff_required
+def closing_report_csv(request: HttpRequest, code: str) -> HttpResponse:
+    """The same report as a CSV download: the days, their totals, then every winner."""
+    contest = _get_contest(code)
+    filters = _report_period(request, contest, contest.local_date(timezone.now()))
+    if filters.is_bound and not filters.is_valid():
+        return closing_report_page(request, code)  # the page, with the errors and a 400
+    period = filters.period()
+    if period is None:
+        raise Http404("The contest has not begun: there is nothing to report yet.")
+    report = closing_report(contest, *period)
+    return csv_response(closing_report_lines(report), closing_report_filename(report))
