@@ -168,7 +168,7 @@ class Bench:
                 request = urllib.request.Request(
                     self.base + "/bench/baseline/", headers={"X-Forwarded-Proto": "https"}
                 )
-                urllib.request.urlopen(request, timeout=1)  # noqa: S310 (loopback)
+                urllib.request.urlopen(request, timeout=1)
                 return
             except (urllib.error.URLError, OSError):
                 time.sleep(0.2)
@@ -321,7 +321,8 @@ def audit(codes: list[str]) -> dict:
     from contests.models import DayPlan, Win, WinningMoment
 
     wins = Win.objects.filter(contest__code__in=codes)
-    plans = DayPlan.objects.filter(prize__contest__code__in=codes).annotate(won=Count("moments__win"))
+    plans = DayPlan.objects.filter(prize__contest__code__in=codes)
+    plans = plans.annotate(won=Count("moments__win"))
     over = [p.pk for p in plans if p.won > p.moment_count]
     claimed = WinningMoment.objects.filter(contest__code__in=codes, claimed=True).count()
     return {
@@ -348,6 +349,10 @@ def measure(work) -> tuple[float, int]:
     return seconds, peak
 
 
+def cost(seconds: float, peak: int) -> dict:
+    return {"seconds": round(seconds, 3), "peak_mib": round(peak / 2**20, 2)}
+
+
 def planning_costs(zone: str, million_into_db: bool) -> dict:
     from contests.claiming import make_plan
     from contests.models import Contest
@@ -361,7 +366,7 @@ def planning_costs(zone: str, million_into_db: bool) -> dict:
         seconds, peak = measure(
             lambda count=count: collections.deque(plan_moments(start, end, count), maxlen=0)
         )
-        figures["plan_moments"][str(count)] = {"seconds": round(seconds, 3), "peak_mib": peak / 2**20}
+        figures["plan_moments"][str(count)] = cost(seconds, peak)
         print(f"  plan_moments {count:>9,}: {seconds:7.3f} s, peak {peak / 2**20:7.2f} MiB")
     sizes = [1_000, 100_000] + ([1_000_000] if million_into_db else [])
     for count in sizes:
@@ -378,7 +383,7 @@ def planning_costs(zone: str, million_into_db: bool) -> dict:
         make_plan(prizes[1], day, now)
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        figures["make_plan_db"][str(count)] = {"seconds": round(seconds, 3), "peak_mib": peak / 2**20}
+        figures["make_plan_db"][str(count)] = cost(seconds, peak)
         print(f"  make_plan    {count:>9,}: {seconds:7.3f} s, peak {peak / 2**20:7.2f} MiB (DB)")
     return figures
 
@@ -454,8 +459,10 @@ def run(bench: Bench, args, started_at: dt.datetime, load_before) -> int:
         "mixed": {"contests": mixed, "users": 1000, "token": token, "expected": {200, 420}},
     }
     bench.start_server()
-    print(f"gunicorn: {args.workers} sync workers at {bench.base}; wrk: {args.threads} thread(s), "
-          f"{args.connections} connections, {args.duration} s per run, {args.rounds} round(s)")  # fmt: skip
+    print(
+        f"gunicorn: {args.workers} sync workers at {bench.base}; wrk: {args.threads} thread(s), "
+        f"{args.connections} connections, {args.duration} s per run, {args.rounds} round(s)"
+    )
 
     results: dict[str, list[dict]] = {name: [] for name in scenarios}
     for round_number in range(1, args.rounds + 1):
@@ -476,9 +483,12 @@ def run(bench: Bench, args, started_at: dt.datetime, load_before) -> int:
         base = summary["baseline"]
         for name in scenarios:
             if name != "baseline":
-                ratios[f"{name}/baseline req/s"] = round(summary[name]["req_per_s"] / base["req_per_s"], 3)
-                ratios[f"{name}/baseline p99"] = round(summary[name]["p99_ms"] / base["p99_ms"], 3)  # fmt: skip
-        print("Ratios to the baseline (goals: losing req/s >= 0.90, mixed >= 0.70, losing p99 <= 2)")
+                figures = summary[name]
+                ratios[f"{name}/baseline req/s"] = round(
+                    figures["req_per_s"] / base["req_per_s"], 3
+                )
+                ratios[f"{name}/baseline p99"] = round(figures["p99_ms"] / base["p99_ms"], 3)
+        print("Ratios to the baseline (goals: losing req/s >= 0.90, mixed >= 0.70, p99 <= 2)")
         for key, value in ratios.items():
             print(f"  {key:<28} {value:6.3f}")
 
