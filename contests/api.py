@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Callable
 from functools import wraps
 
-from django.db import DatabaseError
+from django.db import DatabaseError, InterfaceError
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -53,8 +53,9 @@ def api_view(view: Callable[[HttpRequest], JsonResponse]) -> Callable[[HttpReque
             return response
         try:
             return view(request)
-        except DatabaseError:
+        except (DatabaseError, InterfaceError):
             # A claim that failed rolled back: nothing was awarded, so retrying is safe.
+            # InterfaceError is not a DatabaseError: a connection the server closed raises it.
             log.exception("database unavailable")
             response = error(
                 503, "Service unavailable", "The service is briefly unavailable; try again."
