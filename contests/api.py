@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable
 from functools import wraps
 
+from django.core.exceptions import SuspiciousOperation
 from django.db import DatabaseError, InterfaceError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -81,11 +82,18 @@ def _printable(code: str) -> str:
 def play(request: HttpRequest) -> JsonResponse:
     """Play once: every call is one play, and the answer says whether it won."""
     started = time.perf_counter()
-    codes = request.GET.getlist("contest")
-    code = codes[0] if codes else ""
+    code = ""
     outcome = "error"
     response = None
     try:
+        try:
+            codes = request.GET.getlist("contest")
+        except SuspiciousOperation:
+            # More parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS: Django refuses to parse.
+            response = error(400, "Bad request", "The query string has too many parameters.")
+            outcome = "bad_query"
+            return response
+        code = codes[0] if codes else ""
         response, outcome = _play(request, codes)
         return response
     finally:
