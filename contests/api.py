@@ -10,7 +10,9 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable
+from functools import cache as remember
 from functools import wraps
+from pathlib import Path
 
 from django.core.exceptions import SuspiciousOperation
 from django.db import DatabaseError, InterfaceError
@@ -18,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from . import cache
 from .claiming import DailyCapReached
@@ -242,3 +245,17 @@ def unauthorized(detail: str) -> JsonResponse:
     response = error(401, "Unauthorized", detail)
     response["WWW-Authenticate"] = 'Bearer realm="play"'
     return response
+
+
+OPENAPI = Path(__file__).with_name("openapi.json")
+
+
+@remember
+def _openapi_document() -> bytes:
+    return OPENAPI.read_bytes()
+
+
+@require_safe
+def openapi_document(request: HttpRequest) -> HttpResponse:
+    """Serve the published contract of the API: an OpenAPI 3.1 description of every answer."""
+    return HttpResponse(_openapi_document(), content_type="application/json")

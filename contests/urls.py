@@ -6,4 +6,5 @@ app_name = "contests"
 
 urlpatterns = [
     path("play/", api.play, name="play"),
+    path("openapi.json", api.openapi_document, name="openapi"),
 ]
