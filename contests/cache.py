@@ -302,12 +302,14 @@ class RedisPlayLookup(PlayLookup):
             super().record_play(contest, now)
             return
         key = cache.client.make_key(play_counts.counter_key(contest, now))
-        play_counts.counted(
-            contest,
-            now,
-            self._counted,
-            lambda stored: get_redis_connection("default").incrby(key, stored),
-        )
+
+        def add(stored: int) -> int:
+            try:
+                return get_redis_connection("default").incrby(key, stored)
+            except (redis.RedisError, OSError):
+                return self._counted  # as with the cache away: the earlier count is not added
+
+        play_counts.counted(contest, now, self._counted, add)
 
     def note_token_use(self, caller, now):
         if self._first_use is None:
