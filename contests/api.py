@@ -10,15 +10,19 @@ import re
 import time
 import unicodedata
 from collections.abc import Callable
+from functools import cache as remember
 from functools import wraps
+from pathlib import Path
 
-from django.db import DatabaseError
-from django.http import HttpRequest, JsonResponse
+from django.core.exceptions import SuspiciousOperation
+from django.db import DatabaseError, InterfaceError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
-from . import audit, cache, play_counts
+from . import audit, cache
 from .claiming import DailyCapReached
 from .clients import Credentials, bearer_digest
 from .draw import draw
@@ -54,8 +58,9 @@ def api_view(view: Callable[..., JsonResponse]) -> Callable[..., JsonResponse]:
             return response
         try:
             return view(request, *args, **kwargs)
-        except DatabaseError:
+        except (DatabaseError, InterfaceError):
             # A claim that failed rolled back: nothing was awarded, so retrying is safe.
+            # InterfaceError is not a DatabaseError: a connection the server closed raises it.
             log.exception("database unavailable")
             response = error(
                 503, "Service unavailable", "The service is briefly unavailable; try again."
@@ -80,11 +85,18 @@ def _printable(code: str) -> str:
 def play(request: HttpRequest) -> JsonResponse:
     """Play once: every call is one play, and the answer says whether it won."""
     started = time.perf_counter()
-    codes = request.GET.getlist("contest")
-    code = codes[0] if codes else ""
+    code = ""
     outcome = "error"
     response = None
     try:
+        try:
+            codes = request.GET.getlist("contest")
+        except SuspiciousOperation:
+            # More parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS: Django refuses to parse.
+            response = error(400, "Bad request", "The query string has too many parameters.")
+            outcome = "bad_query"
+            return response
+        code = codes[0] if codes else ""
         response, outcome = _play(request, codes)
         return response
     finally:
@@ -123,42 +135,35 @@ def _play(request: HttpRequest, codes: list[str]) -> tuple[JsonResponse, str]:
         return unauthorized("The Authorization header must be 'Bearer <token>'."), "bad_token"
     # A code that could never have been saved is not looked up anywhere.
     well_formed = len(code) <= CONTEST_CODE_MAX_LENGTH and _CONTEST_CODE.fullmatch(code)
-    lookup = cache.PlayLookup(
-        code if well_formed else None, None if digest == Credentials.NONE else digest
+    token_digest = None if digest == Credentials.NONE else digest
+    now = timezone.now()
+
+    def admits(contest: cache.ContestSnapshot | None, caller: cache.Caller | None) -> bool:
+        return (
+            _caller_refusal(token_digest, caller) is None
+            and _contest_refusal(code, contest, caller, now, player) is None
+        )
+
+    lookup = cache.play_lookup(
+        code if well_formed else None, token_digest, now=now, player=player, admits=admits
     )
     caller = None
-    if lookup.token_digest:
+    if token_digest:
         caller = lookup.caller()
-        if caller is None or not caller.usable:
-            return unauthorized("The token is not valid, or has been revoked."), "bad_token"
+        if refusal := _caller_refusal(token_digest, caller):
+            return refusal
     contest = lookup.contest()
-    if contest is None:
-        return error(404, "Contest not found", f"Contest code {code} not found."), "not_found"
-    if contest.is_private:
-        if caller is None:
-            return unauthorized(
-                f"Contest code {code} is played with an API client token."
-            ), "no_token"
-        if caller.client_id not in contest.client_ids:
-            return error(
-                403, "Forbidden", f"This API client is not enabled for contest code {code}."
-            ), "forbidden"
+    if refusal := _contest_refusal(code, contest, caller, now, player):
+        return refusal
 
-    now = timezone.now()
-    day = contest.local_date(now)
-    if not contest.is_active_on(day):
-        return error(
-            422, "Contest in not active", f"The contest with code {code} is not active."
-        ), "inactive"
-    if contest.wmax is not None and not player:
-        return error(400, "User missing", "Specify user parameter."), "no_user"
-
-    play_counts.record_play(contest, now)
+    lookup.record_play(contest, now)
     client_id = caller.client_id if caller else None
     if caller:
-        cache.note_token_use(caller.token_id, now)
-    if contest.wmax is not None and (
-        cache.player_wins(contest.id, day, client_id, player) >= contest.wmax
+        lookup.note_token_use(caller, now)
+    day = contest.local_date(now)
+    if (
+        contest.wmax is not None
+        and lookup.player_wins(contest, day, caller, player) >= contest.wmax
     ):
         return enhance_your_calm(contest), "capped"
     try:
@@ -173,9 +178,55 @@ def _play(request: HttpRequest, codes: list[str]) -> tuple[JsonResponse, str]:
     except DailyCapReached:
         return enhance_your_calm(contest), "capped"
     if win is None:
-        return JsonResponse({"data": {"winner": False, "prize": None}}), "lost"
+        return _lost(), "lost"
     prize = {"code": win.prize.code, "name": win.prize.name}
     return JsonResponse({"data": {"winner": True, "prize": prize}}), f"won prize={win.prize.code}"
+
+
+# The answers a play gets before the draw, as functions of what the cache says, so that
+# the one-round-trip lookup can tell in advance whether the play will be counted.
+Refusal = tuple[JsonResponse, str] | None
+
+
+def _caller_refusal(token_digest: str | None, caller: cache.Caller | None) -> Refusal:
+    if token_digest and (caller is None or not caller.usable):
+        return unauthorized("The token is not valid, or has been revoked."), "bad_token"
+    return None
+
+
+def _contest_refusal(
+    code: str,
+    contest: cache.ContestSnapshot | None,
+    caller: cache.Caller | None,
+    now: dt.datetime,
+    player: str,
+) -> Refusal:
+    if contest is None:
+        return error(404, "Contest not found", f"Contest code {code} not found."), "not_found"
+    if contest.is_private:
+        if caller is None:
+            return unauthorized(
+                f"Contest code {code} is played with an API client token."
+            ), "no_token"
+        if caller.client_id not in contest.client_ids:
+            return error(
+                403, "Forbidden", f"This API client is not enabled for contest code {code}."
+            ), "forbidden"
+    if not contest.is_active_on(contest.local_date(now)):
+        return error(
+            422, "Contest in not active", f"The contest with code {code} is not active."
+        ), "inactive"
+    if contest.wmax is not None and not player:
+        return error(400, "User missing", "Specify user parameter."), "no_user"
+    return None
+
+
+# R5, the answer to about 99 % of plays: its bytes are the same every time.
+_LOST = b'{"data": {"winner": false, "prize": null}}'
+
+
+def _lost() -> HttpResponse:
+    return HttpResponse(_LOST, content_type="application/json")
 
 
 def enhance_your_calm(contest: cache.ContestSnapshot) -> JsonResponse:
@@ -210,3 +261,17 @@ def day_plans(request: HttpRequest, code: str, day: str) -> JsonResponse:
     if described is None:
         return error(404, "Plan not found", f"Contest code {code} has no plan for {date}.")
     return JsonResponse({"data": described})
+
+
+OPENAPI = Path(__file__).with_name("openapi.json")
+
+
+@remember
+def _openapi_document() -> bytes:
+    return OPENAPI.read_bytes()
+
+
+@require_safe
+def openapi_document(request: HttpRequest) -> HttpResponse:
+    """Serve the published contract of the API: an OpenAPI 3.1 description of every answer."""
+    return HttpResponse(_openapi_document(), content_type="application/json")

@@ -1,10 +1,12 @@
-"""What the play path keeps in the cache, so that a losing play costs one cache read.
+"""What the play path keeps in the cache, so that a losing play costs one cache round trip.
 
 For each play, in one round trip:
 - the contest (a small snapshot, or a marker that the code is unknown);
 - when its next unclaimed moment of a given day falls due, or that none is left;
 - the caller behind the bearer token, when one is sent.
-Contests with a per-player cap add one read: the player's wins today.
+On Redis the same round trip also counts the play, notes the token's use and reads the
+player's wins today (a Lua script, see RedisPlayLookup); on other caches those are
+separate calls.
 
 The database stays the source of truth. An entry that is missing, or that belongs to
 another day, sends the play to the database. A remembered "next moment" can only be
@@ -15,12 +17,19 @@ prizes, clients and tokens drop the entries they affect when they commit.
 
 import datetime as dt
 import hashlib
+import logging
 import zoneinfo
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.core.cache import cache
+import redis
+from django.conf import settings
+from django.core.cache import cache, caches
+from django_redis import get_redis_connection
+from django_redis.cache import RedisCache
 
+from . import play_counts
 from .models import ApiToken, Contest, Win
 
 CONTEST_TTL = 300
@@ -151,6 +160,185 @@ class PlayLookup:
 
     def next_moment(self) -> NextMoment | None:
         return self._entries.get(_next_key(self.code)) if self.code else None
+
+    def record_play(self, contest: ContestSnapshot, now: dt.datetime) -> None:
+        play_counts.record_play(contest, now)
+
+    def note_token_use(self, caller: Caller, now: dt.datetime) -> None:
+        note_token_use(caller.token_id, now)
+
+    def player_wins(
+        self, contest: ContestSnapshot, day: dt.date, caller: Caller | None, player: str
+    ) -> int:
+        return player_wins(contest.id, day, caller.client_id if caller else None, player)
+
+
+# Admits(contest, caller): would a play of this contest by this caller be counted?
+Admits = Callable[[ContestSnapshot | None, Caller | None], bool]
+
+
+def play_lookup(
+    code: str | None,
+    token_digest: str | None,
+    *,
+    now: dt.datetime,
+    player: str = "",
+    admits: Admits,
+) -> PlayLookup:
+    """Fetch what a play needs: in one Redis round trip when the cache is Redis."""
+    if isinstance(caches["default"], RedisCache):
+        return RedisPlayLookup(code, token_digest, now=now, player=player, admits=admits)
+    return PlayLookup(code, token_digest)
+
+
+# What this process last read of each contest and token: the raw cache value and what it
+# decodes to. Only a guess of what the cache holds now: the script below acts on it only
+# when the cache still holds exactly these bytes.
+_seen_contests: dict[str, tuple[bytes, ContestSnapshot]] = {}
+_seen_tokens: dict[str, tuple[bytes, Caller]] = {}
+_SEEN_MAX = 10_000
+
+_PLAY_SCRIPT = """
+local contest = redis.call('GET', KEYS[1])
+local next_moment = redis.call('GET', KEYS[2])
+local token = false
+if ARGV[5] == '1' then token = redis.call('GET', KEYS[3]) end
+local plays, first_use, wins, guessed = false, 0, false, 0
+if ARGV[1] ~= '' and contest == ARGV[1] and (ARGV[5] == '0' or token == ARGV[2]) then
+  guessed = 1
+  plays = redis.call('INCR', KEYS[4])
+  if plays == 1 then redis.call('EXPIRE', KEYS[4], ARGV[3]) end
+  if ARGV[6] == '1' and redis.call('SET', KEYS[5], '1', 'NX', 'EX', ARGV[4]) then
+    first_use = 1
+  end
+  if ARGV[7] == '1' then wins = redis.call('GET', KEYS[6]) end
+end
+return {contest, next_moment, token, guessed, plays, first_use, wins}
+"""
+
+
+class RedisPlayLookup(PlayLookup):
+    """One Redis round trip per play: the entries, and the writes a counted play makes.
+
+    A play is counted (and its token's use noted, and its player's wins read) only when
+    it passes the checks before the draw: the contest exists, the caller may play it, it
+    is active today, a capped contest names its player. This process guesses the outcome
+    of those checks from the contest and token it last read; the script makes the writes
+    only if the cache still holds exactly the bytes the guess was made from, so the
+    checks, run again on what comes back, cannot disagree with it. When the guess is
+    missing or stale, the writes go the usual way, one call each.
+    """
+
+    def __init__(self, code, token_digest, *, now, player, admits: Admits):
+        self.code = code
+        self.token_digest = token_digest
+        self._counted: int | None = None
+        self._first_use: bool | None = None
+        self._wins: int | bool | None = False  # False: not read by the script
+        self._entries = {}
+        guess = _seen_contests.get(code) if code else None
+        token_guess = _seen_tokens.get(token_digest) if token_digest else None
+        guessed_contest = guess[1] if guess else None
+        guessed_caller = token_guess[1] if token_guess else None
+        guessing = (
+            guess is not None
+            and (token_digest is None or token_guess is not None)
+            and admits(guessed_contest, guessed_caller)
+        )
+        client = cache.client
+        contest_key = client.make_key(_contest_key(code)) if code else client.make_key("play:-")
+        keys = [contest_key, client.make_key(_next_key(code)) if code else contest_key]
+        keys.append(client.make_key(_token_key(token_digest)) if token_digest else contest_key)
+        args = [guess[0] if guessing else b"", token_guess[0] if token_guess else b""]
+        args += [play_counts.COUNTER_TTL, TOKEN_USE_INTERVAL, "1" if token_digest else "0"]
+        if guessing:
+            keys.append(client.make_key(play_counts.counter_key(guessed_contest, now)))
+            keys.append(
+                client.make_key(f"play:token-used:{guessed_caller.token_id}")
+                if guessed_caller
+                else contest_key
+            )
+            capped = guessed_contest.wmax is not None
+            client_id = guessed_caller.client_id if guessed_caller else None
+            day = guessed_contest.local_date(now)
+            keys.append(
+                client.make_key(_player_key(guessed_contest.id, day, client_id, player))
+                if capped
+                else contest_key
+            )
+            args += ["1" if guessed_caller else "0", "1" if capped else "0"]
+        else:
+            keys += [contest_key] * 3
+            args += ["0", "0"]
+        try:
+            raw = _script(get_redis_connection("default"))(keys=keys, args=args)
+        except (redis.RedisError, OSError) as exc:
+            # As IGNORE_EXCEPTIONS does: the database answers what the cache cannot.
+            if getattr(settings, "DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS", False):
+                logging.getLogger(settings.DJANGO_REDIS_LOGGER).warning(
+                    "cache unavailable: %s", exc
+                )
+            return
+        contest_raw, next_raw, token_raw, guessed, plays, first_use, wins = raw
+        if contest_raw is not None:
+            snapshot = client.decode(contest_raw)
+            self._entries[_contest_key(code)] = snapshot
+            if isinstance(snapshot, ContestSnapshot):
+                _remember(_seen_contests, code, (contest_raw, snapshot))
+        if next_raw is not None:
+            self._entries[_next_key(code)] = client.decode(next_raw)
+        if token_raw is not None:
+            caller = client.decode(token_raw)
+            self._entries[_token_key(token_digest)] = caller
+            if isinstance(caller, Caller):
+                _remember(_seen_tokens, token_digest, (token_raw, caller))
+        if guessed:
+            self._counted = plays
+            self._first_use = bool(first_use)
+            self._wins = None if wins is None else client.decode(wins)
+
+    def record_play(self, contest, now):
+        if self._counted is None:
+            super().record_play(contest, now)
+            return
+        key = cache.client.make_key(play_counts.counter_key(contest, now))
+
+        def add(stored: int) -> int:
+            try:
+                return get_redis_connection("default").incrby(key, stored)
+            except (redis.RedisError, OSError):
+                return self._counted  # as with the cache away: the earlier count is not added
+
+        play_counts.counted(contest, now, self._counted, add)
+
+    def note_token_use(self, caller, now):
+        if self._first_use is None:
+            super().note_token_use(caller, now)
+        elif self._first_use:
+            ApiToken.objects.filter(pk=caller.token_id).update(last_used_at=now)
+
+    def player_wins(self, contest, day, caller, player):
+        if self._wins is False or self._wins is None:
+            # Not read, or not in the cache: the database counts, and the cache remembers.
+            return super().player_wins(contest, day, caller, player)
+        return self._wins
+
+
+def _remember(seen: dict, key: str, value: tuple) -> None:
+    if len(seen) >= _SEEN_MAX:
+        seen.clear()
+    seen[key] = value
+
+
+_scripts: dict[int, Callable] = {}
+
+
+def _script(connection: redis.Redis):
+    """The play script, registered once per connection (it runs by its SHA1 digest)."""
+    script = _scripts.get(id(connection))
+    if script is None:
+        script = _scripts[id(connection)] = connection.register_script(_PLAY_SCRIPT)
+    return script
 
 
 def load(code: str) -> tuple[ContestSnapshot | None, NextMoment | None]:

@@ -1,6 +1,9 @@
 """The draw: does a play at `now` win? Time is a parameter; only views ask the clock."""
 
+import contextlib
 import datetime as dt
+
+from django.db import DatabaseError, InterfaceError
 
 from . import cache
 from .cache import ContestSnapshot
@@ -42,10 +45,17 @@ def draw(
         )
     except DailyCapReached:
         cache.remember_player_wins(contest.id, day, client_id, player, contest.wmax)
-        raise
-    finally:
         cache.remember_next_moment(contest.code, day, next_unclaimed_moment(contest.id, day))
-    if win is not None and contest.wmax is not None:
-        won = Win.objects.filter(contest_id=contest.id, day=day, client_id=client_id, player=player)
-        cache.remember_player_wins(contest.id, day, client_id, player, won.count())
+        raise
+    # Not after a database error: the connection may be gone, and a second error would
+    # hide the first one. And once a win is committed, what follows only helps the cache:
+    # a database error here must not turn the win into an error answer. Skipping it is
+    # safe, since what the cache holds is a lower bound that costs a database trip at most.
+    with contextlib.suppress(DatabaseError, InterfaceError):
+        cache.remember_next_moment(contest.code, day, next_unclaimed_moment(contest.id, day))
+        if win is not None and contest.wmax is not None:
+            won = Win.objects.filter(
+                contest_id=contest.id, day=day, client_id=client_id, player=player
+            )
+            cache.remember_player_wins(contest.id, day, client_id, player, won.count())
     return win

@@ -13,6 +13,7 @@ A process that restarts loses nothing: the counters live in Redis, not in the pr
 """
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.core.cache import cache
 from django.db.models import Value
@@ -35,10 +36,19 @@ def _hour_of(day_start: dt.datetime, now: dt.datetime) -> int:
     return int((now - day_start) / HOUR)
 
 
+def _slot(contest, now: dt.datetime) -> tuple[dt.date, int]:
+    day = contest.local_date(now)
+    return day, _hour_of(day_bounds(day, contest.zone)[0], now)
+
+
+def counter_key(contest, now: dt.datetime) -> str:
+    """The cache key (before the cache's prefix) that counts the plays of `contest` at `now`."""
+    return _key(contest.id, *_slot(contest, now))
+
+
 def record_play(contest, now: dt.datetime) -> None:
     """Count one play of `contest` (anything with id, zone and local_date) at `now`."""
-    day = contest.local_date(now)
-    hour = _hour_of(day_bounds(day, contest.zone)[0], now)
+    day, hour = _slot(contest, now)
     key = _key(contest.id, day, hour)
     try:
         plays = cache.incr(key)
@@ -50,6 +60,19 @@ def record_play(contest, now: dt.datetime) -> None:
         except ValueError:
             return  # the cache is unreachable: this play goes uncounted
     if plays is not None and plays % FLUSH_EVERY == 0:
+        _store(contest.id, day, hour, plays)
+
+
+def counted(contest, now: dt.datetime, plays: int, add: Callable[[int], int]) -> None:
+    """Finish counting a play that a Redis INCR already counted (`plays`, its result).
+
+    `plays == 1` means the counter was missing (a new hour, or the cache lost its data):
+    `add` then raises it by the database's count, as record_play() starts from it.
+    """
+    day, hour = _slot(contest, now)
+    if plays == 1 and (stored := _stored(contest.id, day, hour)):
+        plays = add(stored)
+    if plays % FLUSH_EVERY == 0:
         _store(contest.id, day, hour, plays)
 
 

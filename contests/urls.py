@@ -18,4 +18,5 @@ urlpatterns = [
     path("winners/", views.winners, name="winners"),
     path("winners/export/", views.winners_export, name="winners_export"),
     path("winners/<int:pk>/", views.win_detail, name="win_detail"),
+    path("openapi.json", api.openapi_document, name="openapi"),
 ]

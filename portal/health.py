@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 log = logging.getLogger("portal.health")
@@ -41,6 +42,8 @@ def _cache() -> str:
     return "ok"
 
 
+# CSRF does not apply (no cookie is read), and other methods must get a plain 405.
+@csrf_exempt
 @require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:

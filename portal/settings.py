@@ -70,7 +70,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "portal.urls"
+# The benchmark mounts a baseline view beside the portal's URLs (bench/urls.py).
+ROOT_URLCONF = env("DJANGO_ROOT_URLCONF", default="portal.urls")
 # Production may move the admin away from the address every scanner tries first.
 ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/")
 WSGI_APPLICATION = "portal.wsgi.application"

@@ -82,8 +82,23 @@ def live_server(request, collected_static):
 @pytest.fixture(autouse=True)
 def empty_cache():
     cache.clear()
+    forget_what_this_process_saw()
     yield
     cache.clear()
+    forget_what_this_process_saw()
+
+
+def forget_what_this_process_saw():
+    from contests import cache as play_cache
+
+    play_cache._seen_contests.clear()
+    play_cache._seen_tokens.clear()
+
+
+@pytest.fixture
+def redis_only():
+    if "redis" not in settings.CACHES["default"]["BACKEND"]:
+        pytest.skip("needs Redis: run with REDIS_URL=redis://…")
 
 
 @pytest.fixture
