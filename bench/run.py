@@ -40,16 +40,14 @@ LOSING_MARGIN = dt.timedelta(hours=1)
 
 
 def gunicorn_command(port: int, workers: int) -> list[str]:
-    """gunicorn as deployed, on a loopback port.
+    """gunicorn as deployed (deploy/gunicorn.conf.py: gthread workers, access log), on loopback.
 
-    The equivalent of deploy/gunicorn.conf.py with a sync worker and no access log. Once
-    that file is on this branch, this becomes
-    `[..., "gunicorn", "-c", "deploy/gunicorn.conf.py", "portal.wsgi"]` with GUNICORN_BIND
-    and WEB_CONCURRENCY in the environment.
+    The configuration reads its bind address and worker count from the environment; the
+    command line says them again so that they show in `ps` and in the results file.
     """
-    return [sys.executable, "-m", "gunicorn", "portal.wsgi",
-            "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--worker-class", "sync",
-            "--no-control-socket", "--log-level", "warning"]  # fmt: skip
+    return [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "portal.wsgi",
+            "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--no-control-socket"]  # fmt: skip
 
 
 def parse_args() -> argparse.Namespace:
@@ -116,6 +114,9 @@ class Bench:
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_ROOT_URLCONF": "bench.urls",
             "DJANGO_LOG_LEVEL": "INFO",
+            # Production recycles workers every ~2 000 requests; here that would drop the
+            # CPU time of the workers it replaces from the per-answer figures.
+            "GUNICORN_MAX_REQUESTS": "0",
         }
 
     # Services ----------------------------------------------------------------------
