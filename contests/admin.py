@@ -204,20 +204,27 @@ class WinningMomentAdmin(ReadOnlyAdmin):
         return sees_future_moments(request.user)
 
 
-class WinReviewInline(admin.TabularInline):
-    """A win's verdicts, newest first: read here, recorded on the portal's win page."""
+class ReadOnlyInline(admin.TabularInline):
+    """Rows of the audit record shown beside their parent, never added or changed here."""
 
-    model = WinReview
     extra = 0
-    fields = ["status", "reason", "reviewed_by", "reviewed_at"]
-    readonly_fields = fields
     can_delete = False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return self.fields
 
     def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class WinReviewInline(ReadOnlyInline):
+    """A win's verdicts, newest first: read here, recorded on the portal's win page."""
+
+    model = WinReview
+    fields = ["status", "reason", "reviewed_by", "reviewed_at"]
 
 
 @admin.register(Win)
@@ -270,17 +277,14 @@ class WinReviewAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
 
-class ApiTokenInline(admin.TabularInline):
-    """A client's tokens, by their first characters; the full token was shown only once."""
+class ApiTokenInline(ReadOnlyInline):
+    """A client's tokens, by their first characters; the full token was shown only once.
+
+    Tokens are issued with the client's "Issue a new token" action, revoked from their list.
+    """
 
     model = ApiToken
-    extra = 0
     fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False  # tokens are issued with the client's "Issue a new token" action
 
 
 def _tokens_issued(

@@ -1,4 +1,6 @@
 import datetime as dt
+import io
+import logging
 import os
 
 import pytest
@@ -14,6 +16,7 @@ from pytest_django.live_server_helper import LiveServer
 from contests.models import Contest, DayPlan, Prize, Win, WinningMoment
 from contests.planning import day_bounds
 from contests.roles import AUDITOR, CONTEST_STAFF, sync_roles
+from portal.request_id import RequestContextFilter
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -210,3 +213,16 @@ def superuser_client(db) -> Client:
 def outsider_client(db) -> Client:
     """Signed in, but not staff."""
     return _client_for(get_user_model().objects.create_user("bob", password="bob-pw-1"))
+
+
+@pytest.fixture
+def stdout_log(monkeypatch) -> io.StringIO:
+    """What the project's stdout handler writes, with its own filter and format."""
+    [handler] = [
+        handler
+        for handler in logging.getLogger().handlers
+        if any(isinstance(f, RequestContextFilter) for f in handler.filters)
+    ]
+    stream = io.StringIO()
+    monkeypatch.setattr(handler, "stream", stream)
+    return stream

@@ -1,6 +1,5 @@
 """Every play is one log line on stdout with its request id; logging never breaks."""
 
-import io
 import logging
 import re
 
@@ -9,23 +8,15 @@ import time_machine
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from portal.request_id import RequestContextFilter, RequestIdMiddleware
+from portal.request_id import RequestIdMiddleware
 from tests.clock import rome
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def stdout_lines(monkeypatch):
-    """Catch what the project's stdout handler writes, with its own filter and format."""
-    [handler] = [
-        handler
-        for handler in logging.getLogger().handlers
-        if any(isinstance(f, RequestContextFilter) for f in handler.filters)
-    ]
-    stream = io.StringIO()
-    monkeypatch.setattr(handler, "stream", stream)
-    return lambda: stream.getvalue().splitlines()
+def stdout_lines(stdout_log):
+    return lambda: stdout_log.getvalue().splitlines()
 
 
 def test_a_play_is_one_line_with_its_request_id(client, make_contest, stdout_lines):

@@ -169,21 +169,6 @@ def test_forms_need_their_csrf_token():
     assert "_auth_user_id" not in client.session
 
 
-@pytest.fixture
-def stdout_lines(monkeypatch):
-    """Catch what the project's stdout handler writes."""
-    from portal.request_id import RequestContextFilter
-
-    [handler] = [
-        handler
-        for handler in logging.getLogger().handlers
-        if any(isinstance(f, RequestContextFilter) for f in handler.filters)
-    ]
-    stream = io.StringIO()
-    monkeypatch.setattr(handler, "stream", stream)
-    return stream
-
-
 def text_in_database() -> Iterator[str]:
     for model in apps.get_models():
         fields = [
@@ -196,7 +181,7 @@ def text_in_database() -> Iterator[str]:
 
 
 def test_tokens_are_never_stored_or_logged_in_plain_text(
-    make_contest, stdout_lines, caplog, django_capture_on_commit_callbacks
+    make_contest, stdout_log, caplog, django_capture_on_commit_callbacks
 ):
     contest_with_plan(make_contest, "C0001", due=2, later=2)
     out = io.StringIO()
@@ -209,7 +194,7 @@ def test_tokens_are_never_stored_or_logged_in_plain_text(
             response = client.get(f"/play/?{query}", HTTP_AUTHORIZATION=f"Bearer {token}")
             assert response.status_code in (200, 404)
         client.get("/play/?contest=C0001", HTTP_AUTHORIZATION=f"Bearer {token}x")
-    logged = stdout_lines.getvalue() + caplog.text
+    logged = stdout_log.getvalue() + caplog.text
     assert "contests.play" in logged  # the plays were logged, and not the token
     assert token not in logged and token[4:] not in logged
     assert not [value for value in text_in_database() if token[4:] in str(value)]
@@ -230,7 +215,7 @@ def renderings(at: dt.datetime, zones: list[str]) -> set[str]:
 
 
 def test_no_answer_page_or_log_line_shows_a_moment_before_it_passes(
-    make_contest, people, stdout_lines, caplog
+    make_contest, people, stdout_log, caplog
 ):
     contest = contest_with_plan(make_contest, "C0001", due=1, later=4)
     future = list(WinningMoment.objects.filter(at__gt=timezone.now()))
@@ -249,7 +234,7 @@ def test_no_answer_page_or_log_line_shows_a_moment_before_it_passes(
             response = staff.get(page.path)
             if response.status_code == 200 and "html" in response.get("Content-Type", ""):
                 shown.append(response.content.decode())
-    shown.append(stdout_lines.getvalue() + caplog.text)
+    shown.append(stdout_log.getvalue() + caplog.text)
     zones = [contest.time_zone, timezone.get_current_timezone_name(), "UTC"]
     leaks = [
         (moment.pk, text)
