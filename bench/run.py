@@ -39,6 +39,17 @@ REDIS = "redis://127.0.0.1:6379/9"  # a DB index no test uses; keys carry a uniq
 LOSING_MARGIN = dt.timedelta(hours=1)
 
 
+def _maintenance(statement: str) -> None:
+    """Run one statement on the server's maintenance database, outside any transaction."""
+    import psycopg2
+
+    conn = psycopg2.connect(f"{POSTGRES}/postgres")
+    conn.autocommit = True
+    with conn.cursor() as cursor:
+        cursor.execute(statement)
+    conn.close()
+
+
 def gunicorn_command(port: int, workers: int) -> list[str]:
     """gunicorn as deployed (deploy/gunicorn.conf.py: gthread workers, access log), on loopback.
 
@@ -122,22 +133,10 @@ class Bench:
     # Services ----------------------------------------------------------------------
 
     def create_database(self) -> None:
-        import psycopg2
-
-        conn = psycopg2.connect(f"{POSTGRES}/postgres")
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{self.database}"')
-        conn.close()
+        _maintenance(f'CREATE DATABASE "{self.database}"')
 
     def drop_database(self) -> None:
-        import psycopg2
-
-        conn = psycopg2.connect(f"{POSTGRES}/postgres")
-        conn.autocommit = True
-        with conn.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
-        conn.close()
+        _maintenance(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
 
     def clean_redis(self) -> int:
         import redis
