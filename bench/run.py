@@ -268,8 +268,8 @@ def create_contest(code: str, zone: str, perday: int, wmax: int | None = None) -
 
 
 def next_moment_of(code: str) -> dt.datetime | None:
-    from contests.claiming import next_unclaimed_moment
     from contests.models import Contest
+    from contests.moments.claiming import next_unclaimed_moment
 
     contest = Contest.objects.get(code=code)
     return next_unclaimed_moment(contest.pk, contest.local_date(dt.datetime.now(dt.UTC)))
@@ -305,7 +305,7 @@ def mixed_contests(zone: str, perday: int) -> tuple[list[str], str]:
 def burst_contests(zone: str, perday: int = 200) -> list[str]:
     """10 contests whose whole plan of `perday` moments fell due in the last 50 minutes."""
     from contests.models import Contest, DayPlan, WinningMoment
-    from contests.planning import plan_moments
+    from contests.moments.planning import plan_moments
 
     codes = [f"B{index}" for index in range(10)]
     now = dt.datetime.now(dt.UTC)
@@ -369,9 +369,9 @@ def cost(seconds: float, peak: int) -> dict:
 
 
 def planning_costs(zone: str, million_into_db: bool) -> dict:
-    from contests.claiming import make_plan
     from contests.models import Contest
-    from contests.planning import day_bounds, plan_moments
+    from contests.moments.claiming import make_plan
+    from contests.moments.planning import day_bounds, plan_moments
 
     now = dt.datetime.now(dt.UTC)
     day = now.astimezone(zoneinfo.ZoneInfo(zone)).date() + dt.timedelta(days=1)

@@ -15,10 +15,6 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from .access import sees_future_moments
-from .clients import issue_token
-from .dashboard import wins_today, with_today_figures
-from .exports import winners_csv_response
 from .models import (
     ApiClient,
     ApiToken,
@@ -30,6 +26,10 @@ from .models import (
     WinningMoment,
     WinReview,
 )
+from .play.credentials import issue_token
+from .staff.access import sees_future_moments
+from .staff.dashboard import wins_today, with_today_figures
+from .staff.exports import winners_csv_response
 
 admin.site.site_header = "Contest Portal administration"
 admin.site.site_title = "Contest Portal admin"

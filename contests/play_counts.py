@@ -20,7 +20,7 @@ from django.db.models import Value
 from django.db.models.functions import Greatest
 
 from .models import PlayCount
-from .planning import day_bounds
+from .moments.planning import day_bounds
 
 FLUSH_EVERY = 100
 # Long enough for yesterday's counters to be read and flushed after midnight.

@@ -4,19 +4,19 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
 
-from . import cache
 from .models import ApiClient, ApiToken, Contest, Prize
+from .play import state
 
 
 def _forget_after_commit(*codes: str) -> None:
     # After commit: forgetting earlier could let a concurrent play cache the old row again.
     for code in set(codes):
-        transaction.on_commit(lambda code=code: cache.forget(code))
+        transaction.on_commit(lambda code=code: state.forget(code))
 
 
 def _forget_tokens_after_commit(*digests: str) -> None:
     for digest in set(digests):
-        transaction.on_commit(lambda digest=digest: cache.forget_token(digest))
+        transaction.on_commit(lambda digest=digest: state.forget_token(digest))
 
 
 @receiver(pre_save, sender=Contest)

@@ -1,22 +1,25 @@
 from django.urls import path
 
-from . import api, views
+from .play import views as play_views
+from .staff import views as staff_views
 
 app_name = "contests"
 
 urlpatterns = [
-    path("play/", api.play, name="play"),
-    path("contests/<str:code>/plans/<str:day>/", api.day_plans, name="day_plans"),
+    path("play/", play_views.play, name="play"),
+    path("contests/<str:code>/plans/<str:day>/", play_views.day_plans, name="day_plans"),
     # The staff portal. New contests are made at /new-contest/, not /contests/new/, so
     # that no contest code can shadow the form's address.
-    path("", views.dashboard, name="dashboard"),
-    path("new-contest/", views.contest_create, name="contest_create"),
-    path("contests/<str:code>/", views.contest_detail, name="contest_detail"),
-    path("contests/<str:code>/edit/", views.contest_edit, name="contest_edit"),
-    path("contests/<str:code>/report/", views.closing_report_page, name="closing_report"),
-    path("contests/<str:code>/report.csv", views.closing_report_csv, name="closing_report_csv"),
-    path("winners/", views.winners, name="winners"),
-    path("winners/export/", views.winners_export, name="winners_export"),
-    path("winners/<int:pk>/", views.win_detail, name="win_detail"),
-    path("openapi.json", api.openapi_document, name="openapi"),
+    path("", staff_views.dashboard, name="dashboard"),
+    path("new-contest/", staff_views.contest_create, name="contest_create"),
+    path("contests/<str:code>/", staff_views.contest_detail, name="contest_detail"),
+    path("contests/<str:code>/edit/", staff_views.contest_edit, name="contest_edit"),
+    path("contests/<str:code>/report/", staff_views.closing_report_page, name="closing_report"),
+    path(
+        "contests/<str:code>/report.csv", staff_views.closing_report_csv, name="closing_report_csv"
+    ),
+    path("winners/", staff_views.winners, name="winners"),
+    path("winners/export/", staff_views.winners_export, name="winners_export"),
+    path("winners/<int:pk>/", staff_views.win_detail, name="win_detail"),
+    path("openapi.json", play_views.openapi_document, name="openapi"),
 ]

@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 from pytest_django.live_server_helper import LiveServer
 
 from contests.models import Contest, DayPlan, Prize, Win, WinningMoment
-from contests.planning import day_bounds
+from contests.moments.planning import day_bounds
 from contests.roles import AUDITOR, CONTEST_STAFF, sync_roles
 from portal.request_id import RequestContextFilter
 
@@ -92,10 +92,10 @@ def empty_cache():
 
 
 def forget_what_this_process_saw():
-    from contests import cache as play_cache
+    from contests.play import state as play_state
 
-    play_cache._seen_contests.clear()
-    play_cache._seen_tokens.clear()
+    play_state._seen_contests.clear()
+    play_state._seen_tokens.clear()
 
 
 @pytest.fixture

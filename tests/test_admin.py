@@ -9,8 +9,8 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Permission
 
-from contests.claiming import ensure_plans
 from contests.models import Contest, DayPlan, Prize, Win, WinningMoment
+from contests.moments.claiming import ensure_plans
 from tests.clock import ROME, rome
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from django.core.cache import cache
 
-from contests.clients import issue_token
 from contests.models import ApiClient, ApiToken
+from contests.play.credentials import issue_token
 from tests.clock import rome
 
 pytestmark = pytest.mark.django_db

@@ -11,10 +11,10 @@ from django.core.management.base import CommandError
 from django.test import override_settings
 from django.utils import timezone
 
-from contests.claiming import ensure_plans
-from contests.clients import issue_token
 from contests.models import ApiClient, ApiToken, Win
-from contests.planning import day_bounds
+from contests.moments.claiming import ensure_plans
+from contests.moments.planning import day_bounds
+from contests.play.credentials import issue_token
 from tests.clock import ROME, rome
 
 pytestmark = pytest.mark.django_db

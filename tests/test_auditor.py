@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django.contrib.auth.models import Group
 
-from contests.claiming import ensure_plans
 from contests.models import ApiClient, Contest, DayPlan, WinningMoment
+from contests.moments.claiming import ensure_plans
 from contests.roles import AUDITOR
 from tests.clock import rome
 

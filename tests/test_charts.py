@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from contests.charts import (
+from contests.moments.planning import day_bounds
+from contests.staff.charts import (
     LEFT,
     PLOT_WIDTH,
     DayScale,
@@ -13,7 +14,6 @@ from contests.charts import (
     hourly_chart,
     nice_axis,
 )
-from contests.planning import day_bounds
 from tests.clock import ROME, rome
 
 

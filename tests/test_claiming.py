@@ -7,9 +7,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from contests.claiming import claim_moment, ensure_plans
 from contests.models import DayPlan, Win
-from contests.planning import day_bounds
+from contests.moments.claiming import claim_moment, ensure_plans
+from contests.moments.planning import day_bounds
 from tests.clock import ROME, rome
 
 pytestmark = pytest.mark.django_db

@@ -11,9 +11,9 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
 from contests.models import DayPlan, ReviewStatus, Win, WinningMoment, WinReview
-from contests.reports import closing_report
-from contests.reviews import review_win
-from contests.simulation import simulate_day
+from contests.play.simulation import simulate_day
+from contests.staff.reports import closing_report
+from contests.staff.reviews import review_win
 from tests.clock import rome
 
 pytestmark = pytest.mark.django_db

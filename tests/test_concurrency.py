@@ -13,9 +13,9 @@ import time_machine
 from django.db import connection
 from django.test import Client
 
-from contests.claiming import ensure_plans
 from contests.models import DayPlan, Win, WinningMoment
-from contests.planning import day_bounds
+from contests.moments.claiming import ensure_plans
+from contests.moments.planning import day_bounds
 from tests.clock import ROME, rome
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,8 +6,8 @@ import random
 import pytest
 import time_machine
 
-from contests.claiming import ensure_plans
 from contests.models import Contest, DayPlan, Prize
+from contests.moments.claiming import ensure_plans
 from tests.clock import rome
 from tests.portal import assert_staff_only
 
@@ -259,7 +259,7 @@ def test_it_answers_with_a_form_error_if_a_prize_is_planned_while_being_removed(
         ensure_plans(contest, dt.date(2020, 2, 10), NOON, random.Random(1))
     Prize.objects.create(contest=contest, code="gadget", name="Gadget", perday=5)
     # As if a play made the plan after the form was checked: the delete itself hits PROTECT.
-    monkeypatch.setattr("contests.forms.BasePrizeFormSet.clean", lambda formset: None)
+    monkeypatch.setattr("contests.staff.forms.BasePrizeFormSet.clean", lambda formset: None)
     data = edit_data(contest, name="Renamed", **{"prizes-0-DELETE": "on"})
     response = post(staff_client, "/contests/C0001/edit/", data)
     assert response.status_code == 200

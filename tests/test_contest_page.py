@@ -10,9 +10,9 @@ import re
 import pytest
 import time_machine
 
-from contests.claiming import ensure_plans
 from contests.models import Win, WinningMoment
-from contests.planning import day_bounds
+from contests.moments.claiming import ensure_plans
+from contests.moments.planning import day_bounds
 from contests.play_counts import record_play
 from tests.clock import ROME, rome
 from tests.portal import assert_staff_only

@@ -12,9 +12,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, settings
 from jsonschema_rs import Draft202012Validator
 
-from contests.api import OPENAPI
-from contests.clients import issue_token
 from contests.models import ApiClient
+from contests.play.credentials import issue_token
+from contests.play.views import OPENAPI
 from portal.wsgi import application
 from tests.plans import contest_with_plan
 

@@ -7,9 +7,9 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from contests.dashboard import contests_today
 from contests.models import Prize
 from contests.play_counts import record_play
+from contests.staff.dashboard import contests_today
 from tests.clock import rome
 from tests.portal import assert_staff_only
 

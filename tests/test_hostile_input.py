@@ -12,8 +12,8 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contests.clients import issue_token
 from contests.models import ApiClient
+from contests.play.credentials import issue_token
 from tests.servers import gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,7 +6,7 @@ import zoneinfo
 
 import pytest
 
-from contests.planning import EARLY_PART, day_bounds, plan_moments
+from contests.moments.planning import EARLY_PART, day_bounds, plan_moments
 
 ROME = zoneinfo.ZoneInfo("Europe/Rome")
 HOUR = dt.timedelta(hours=1)

@@ -10,9 +10,9 @@ import time_machine
 from django.db import OperationalError
 from django.test import Client
 
-from contests.claiming import ensure_plans
 from contests.models import Win, WinningMoment
-from contests.planning import day_bounds
+from contests.moments.claiming import ensure_plans
+from contests.moments.planning import day_bounds
 from tests.clock import ROME, rome
 
 pytestmark = pytest.mark.django_db
@@ -238,7 +238,7 @@ def test_an_unexpected_error_still_answers_json_and_is_logged(client, make_conte
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr("contests.api.draw", broken)
+    monkeypatch.setattr("contests.play.views.draw", broken)
     with CapturedPlayLogs() as records:
         response = play(client, at=rome(2020, 2, 10, 12), HTTP_X_REQUEST_ID="req-boom")
     assert_envelope(response, 500, "Internal error", "Something went wrong; nothing was awarded.")
@@ -253,7 +253,7 @@ def test_a_database_outage_answers_503_in_the_envelope(client, make_contest, mon
     def unreachable(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr("contests.api.draw", unreachable)
+    monkeypatch.setattr("contests.play.views.draw", unreachable)
     response = play(client, at=rome(2020, 2, 10, 12))
     assert_envelope(
         response, 503, "Service unavailable", "The service is briefly unavailable; try again."

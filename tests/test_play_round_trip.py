@@ -12,8 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from contests import play_counts
-from contests.clients import issue_token
 from contests.models import ApiClient, ApiToken, Contest
+from contests.play.credentials import issue_token
 from contests.play_counts import plays_on
 from tests.clock import rome
 

@@ -9,10 +9,10 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from contests.claiming import ensure_plans
-from contests.clients import issue_token
 from contests.models import ApiClient, Win, WinningMoment
-from contests.planning import day_bounds
+from contests.moments.claiming import ensure_plans
+from contests.moments.planning import day_bounds
+from contests.play.credentials import issue_token
 from tests.clock import ROME, rome
 
 DAY = dt.date(2020, 2, 10)

@@ -11,13 +11,13 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 
-from contests.claiming import ensure_plans
 from contests.models import ApiClient, Contest, DayPlan, ReviewStatus, Win, WinningMoment
-from contests.planning import day_bounds
-from contests.reports import closing_report
-from contests.reviews import review_win
-from contests.simulation import simulate_day
-from contests.winners import WINNER_COLUMNS
+from contests.moments.claiming import ensure_plans
+from contests.moments.planning import day_bounds
+from contests.play.simulation import simulate_day
+from contests.staff.reports import closing_report
+from contests.staff.reviews import review_win
+from contests.staff.winners import WINNER_COLUMNS
 from tests.clock import ROME, rome
 from tests.portal import assert_staff_only
 

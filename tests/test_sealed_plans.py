@@ -12,10 +12,10 @@ from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from contests.claiming import ensure_plans, make_plan
 from contests.models import DayPlan, WinningMoment
-from contests.planning import day_bounds
-from contests.sealing import commitment
+from contests.moments.claiming import ensure_plans, make_plan
+from contests.moments.planning import day_bounds
+from contests.moments.sealing import commitment
 from tests.clock import ROME, rome
 
 pytestmark = pytest.mark.django_db

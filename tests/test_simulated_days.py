@@ -6,7 +6,7 @@ import random
 import pytest
 
 from contests.models import Contest, Prize, Win
-from contests.simulation import simulate_day
+from contests.play.simulation import simulate_day
 
 pytestmark = pytest.mark.django_db
 

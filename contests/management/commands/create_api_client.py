@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from contests.clients import issue_token
 from contests.models import ApiClient, Contest
+from contests.play.credentials import issue_token
 
 
 class Command(BaseCommand):

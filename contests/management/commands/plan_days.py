@@ -3,9 +3,9 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from contests.claiming import ensure_plans
 from contests.management.arguments import positive_int
 from contests.models import Contest
+from contests.moments.claiming import ensure_plans
 
 
 class Command(BaseCommand):

@@ -5,10 +5,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from contests import cache, play_counts
+from contests import play_counts
 from contests.management.arguments import iso_date, positive_int
 from contests.models import Contest, Prize
-from contests.simulation import DayResult, simulate_day
+from contests.play import state
+from contests.play.simulation import DayResult, simulate_day
 
 BAR_WIDTH = 40
 
@@ -58,7 +59,7 @@ class Command(BaseCommand):
                 raise _Rollback
         except _Rollback:
             # The copy's rows are gone; its id may be reused, so its cache entries must go too.
-            cache.forget(copy.code)
+            state.forget(copy.code)
             play_counts.forget_counts(copy, day)
         self._report(result, f"Played a throwaway copy ({copy.code}); nothing was kept.")
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from contests.audit import check_plan
 from contests.management.arguments import iso_date
 from contests.models import Contest, DayPlan
+from contests.moments.audit import check_plan
 
 
 class Command(BaseCommand):

@@ -22,11 +22,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from . import audit, cache
-from .claiming import DailyCapReached
-from .clients import Credentials, bearer_digest
+from ..models import CODE_PATTERN, CONTEST_CODE_MAX_LENGTH, PLAYER_MAX_LENGTH, Contest
+from ..moments import audit
+from ..moments.claiming import DailyCapReached
+from . import state
+from .credentials import Credentials, bearer_digest
 from .draw import draw
-from .models import CODE_PATTERN, CONTEST_CODE_MAX_LENGTH, PLAYER_MAX_LENGTH, Contest
 
 log = logging.getLogger("contests.play")
 
@@ -138,13 +139,13 @@ def _play(request: HttpRequest, codes: list[str]) -> tuple[JsonResponse, str]:
     token_digest = None if digest == Credentials.NONE else digest
     now = timezone.now()
 
-    def admits(contest: cache.ContestSnapshot | None, caller: cache.Caller | None) -> bool:
+    def admits(contest: state.ContestSnapshot | None, caller: state.Caller | None) -> bool:
         return (
             _caller_refusal(token_digest, caller) is None
             and _contest_refusal(code, contest, caller, now, player) is None
         )
 
-    lookup = cache.play_lookup(
+    lookup = state.play_lookup(
         code if well_formed else None, token_digest, now=now, player=player, admits=admits
     )
     caller = None
@@ -188,7 +189,7 @@ def _play(request: HttpRequest, codes: list[str]) -> tuple[JsonResponse, str]:
 Refusal = tuple[JsonResponse, str] | None
 
 
-def _caller_refusal(token_digest: str | None, caller: cache.Caller | None) -> Refusal:
+def _caller_refusal(token_digest: str | None, caller: state.Caller | None) -> Refusal:
     if token_digest and (caller is None or not caller.usable):
         return unauthorized("The token is not valid, or has been revoked."), "bad_token"
     return None
@@ -196,8 +197,8 @@ def _caller_refusal(token_digest: str | None, caller: cache.Caller | None) -> Re
 
 def _contest_refusal(
     code: str,
-    contest: cache.ContestSnapshot | None,
-    caller: cache.Caller | None,
+    contest: state.ContestSnapshot | None,
+    caller: state.Caller | None,
     now: dt.datetime,
     player: str,
 ) -> Refusal:
@@ -229,7 +230,7 @@ def _lost() -> HttpResponse:
     return HttpResponse(_LOST, content_type="application/json")
 
 
-def enhance_your_calm(contest: cache.ContestSnapshot) -> JsonResponse:
+def enhance_your_calm(contest: state.ContestSnapshot) -> JsonResponse:
     response = error(
         420,
         "Enhance your calm",

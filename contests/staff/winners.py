@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from .models import Win
+from ..models import Win
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from ..models import Contest, ContestStatus, DayPlan, Prize, Win, WinningMoment
+from ..moments.planning import day_bounds
+from ..play_counts import plays_per_hour
 from .access import sees_future_moments, staff_permission_required, staff_required
 from .charts import DayScale, Window, day_charts, hourly_chart
 from .dashboard import contests_today
@@ -32,9 +35,6 @@ from .exports import (
     winners_csv_response,
 )
 from .forms import ContestForm, ReportPeriodForm, ReviewForm, WinnerFilterForm, prize_formset
-from .models import Contest, ContestStatus, DayPlan, Prize, Win, WinningMoment
-from .planning import day_bounds
-from .play_counts import plays_per_hour
 from .reports import closing_report
 from .reviews import review_win
 from .winners import DAY_COLUMNS, WINNER_COLUMNS, WinnerColumn, related_of, table_rows

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
-from .models import Contest, DayPlan, ReviewStatus, Win
-from .play_counts import plays_on
+from ..models import Contest, DayPlan, ReviewStatus, Win
+from ..play_counts import plays_on
 
 
 @dataclass

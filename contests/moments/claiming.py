@@ -15,7 +15,7 @@ import random
 
 from django.db import IntegrityError, connection, transaction
 
-from .models import Contest, DayPlan, Prize, Win, WinningMoment
+from ..models import Contest, DayPlan, Prize, Win, WinningMoment
 from .planning import day_bounds, plan_moments
 from .sealing import Seal, new_salt
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from .models import ReviewStatus, Win, WinReview
+from ..models import ReviewStatus, Win, WinReview
 
 
 def review_win(

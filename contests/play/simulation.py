@@ -5,11 +5,12 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 
-from . import cache, play_counts
-from .claiming import ensure_plans
+from .. import play_counts
+from ..models import Contest, DayPlan
+from ..moments.claiming import ensure_plans
+from ..moments.planning import day_bounds
+from . import state
 from .draw import draw
-from .models import Contest, DayPlan
-from .planning import day_bounds
 
 HOUR = dt.timedelta(hours=1)
 
@@ -81,7 +82,7 @@ def simulate_day(
 
     for number, (now, contest_id) in enumerate(timeline):
         result = results[contest_id]
-        snapshot, remembered = cache.load(result.contest.code)
+        snapshot, remembered = state.load(result.contest.code)
         play_counts.record_play(snapshot, now)
         # The line between two wins is straight, so the gap peaks just before or after one.
         result.measure_gap(now)

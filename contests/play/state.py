@@ -29,8 +29,8 @@ from django.core.cache import cache, caches
 from django_redis import get_redis_connection
 from django_redis.cache import RedisCache
 
-from . import play_counts
-from .models import ApiToken, Contest, Win
+from .. import play_counts
+from ..models import ApiToken, Contest, Win
 
 CONTEST_TTL = 300
 TOKEN_TTL = 300

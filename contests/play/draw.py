@@ -5,10 +5,10 @@ import datetime as dt
 
 from django.db import DatabaseError, InterfaceError
 
-from . import cache
-from .cache import ContestSnapshot
-from .claiming import DailyCapReached, claim_moment, ensure_plans, next_unclaimed_moment
-from .models import Contest, Win
+from ..models import Contest, Win
+from ..moments.claiming import DailyCapReached, claim_moment, ensure_plans, next_unclaimed_moment
+from . import state
+from .state import ContestSnapshot
 
 
 def draw(
@@ -18,7 +18,7 @@ def draw(
     request_id: str,
     player: str = "",
     client_id: int | None = None,
-    remembered: cache.NextMoment | None = None,
+    remembered: state.NextMoment | None = None,
 ) -> Win | None:
     """Play once in an active contest: return the win, or None if nothing is due.
 
@@ -44,18 +44,18 @@ def draw(
             wmax=contest.wmax,
         )
     except DailyCapReached:
-        cache.remember_player_wins(contest.id, day, client_id, player, contest.wmax)
-        cache.remember_next_moment(contest.code, day, next_unclaimed_moment(contest.id, day))
+        state.remember_player_wins(contest.id, day, client_id, player, contest.wmax)
+        state.remember_next_moment(contest.code, day, next_unclaimed_moment(contest.id, day))
         raise
     # Not after a database error: the connection may be gone, and a second error would
     # hide the first one. And once a win is committed, what follows only helps the cache:
     # a database error here must not turn the win into an error answer. Skipping it is
     # safe, since what the cache holds is a lower bound that costs a database trip at most.
     with contextlib.suppress(DatabaseError, InterfaceError):
-        cache.remember_next_moment(contest.code, day, next_unclaimed_moment(contest.id, day))
+        state.remember_next_moment(contest.code, day, next_unclaimed_moment(contest.id, day))
         if win is not None and contest.wmax is not None:
             won = Win.objects.filter(
                 contest_id=contest.id, day=day, client_id=client_id, player=player
             )
-            cache.remember_player_wins(contest.id, day, client_id, player, won.count())
+            state.remember_player_wins(contest.id, day, client_id, player, won.count())
     return win

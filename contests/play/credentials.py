@@ -7,7 +7,7 @@ one from its digest, and lookups stay one indexed equality.
 import hashlib
 import secrets
 
-from .models import ApiClient, ApiToken
+from ..models import ApiClient, ApiToken
 
 TOKEN_PREFIX = "cpt_"  # noqa: S105 (marks our tokens, e.g. for secret scanners)
 

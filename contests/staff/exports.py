@@ -15,7 +15,7 @@ from typing import Protocol
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
-from .models import Win
+from ..models import Win
 from .reports import ClosingReport, DayLine
 from .winners import WINNER_COLUMNS, related_of
 

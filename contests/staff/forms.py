@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
-from .models import Contest, Prize, ReviewStatus, Win, default_time_zone
+from ..models import Contest, Prize, ReviewStatus, Win, default_time_zone
 
 
 @functools.cache

@@ -3,7 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from .models import Contest, DayPlan
+from ..models import Contest, DayPlan
 from .sealing import Seal, moment_line
 
 # Moments read from the database per query while recomputing a seal.

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from .models import Contest, ContestStatus, Prize, Win
-from .play_counts import plays_on
+from ..models import Contest, ContestStatus, Prize, Win
+from ..play_counts import plays_on
 
 # Annotation holding the wins of the UTC date plus this many days.
 _WINS_BY_UTC_OFFSET = {-1: "wins_utc_before", 0: "wins_utc_today", 1: "wins_utc_after"}
