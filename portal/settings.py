@@ -99,7 +99,7 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # Writers queue for the lock instead of failing with "database is locked":
-        # every transaction takes the write lock when it begins (see DESIGN.md).
+        # every transaction takes the write lock when it begins (see docs/design.md).
         "transaction_mode": "IMMEDIATE",
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",

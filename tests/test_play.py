@@ -1,4 +1,4 @@
-"""GET /play/ answers R1–R5 of SPEC.md word for word, and nothing else but its envelope."""
+"""GET /play/ answers R1–R5 of docs/api.md word for word, and nothing else but its envelope."""
 
 import datetime as dt
 import json

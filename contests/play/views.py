@@ -1,6 +1,6 @@
 """The JSON API: GET /play/, the published day plans, and the envelope every answer uses.
 
-Answers are the contract in SPEC.md (R1–R5), word for word.
+Answers are the contract in docs/api.md (R1–R8), word for word.
 """
 
 import datetime as dt

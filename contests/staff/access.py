@@ -37,5 +37,5 @@ def staff_permission_required(permission: str) -> Callable[[View], View]:
 
 
 def sees_future_moments(user: object) -> bool:
-    """Only superusers may see winning moments that have not passed yet (DESIGN.md, 6)."""
+    """Only superusers may see moments that have not passed yet (docs/design.md, secrecy)."""
     return bool(getattr(user, "is_active", False) and getattr(user, "is_superuser", False))

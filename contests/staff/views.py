@@ -137,7 +137,7 @@ def _day_context(
         scale, windows, day_wins.values_list("won_at", flat=True).iterator(chunk_size=5000), now
     )
     moments = WinningMoment.objects.filter(contest=contest, day=day)
-    # Moments still to come are secret (DESIGN.md, 6): only superusers get them, and
+    # Moments still to come are secret (docs/design.md): only superusers get them, and
     # everyone else only their number.
     future_moments = None
     if sees_future_moments(request.user):
