@@ -24,8 +24,8 @@ ARG UID=1000
 ARG GID=1000
 RUN groupadd --gid "$GID" app \
  && useradd --uid "$UID" --gid app --create-home app \
- && mkdir -p /app/staticfiles /app/media \
- && chown app:app /app/staticfiles /app/media
+ && mkdir -p /app/staticfiles \
+ && chown app:app /app/staticfiles
 
 COPY . .
 USER ${UID}:${GID}

@@ -20,12 +20,11 @@ from django.db.models import Value
 from django.db.models.functions import Greatest
 
 from .models import PlayCount
-from .moments.planning import day_bounds
+from .moments.planning import HOUR, day_bounds
 
 FLUSH_EVERY = 100
 # Long enough for yesterday's counters to be read and flushed after midnight.
 COUNTER_TTL = 8 * 24 * 3600
-HOUR = dt.timedelta(hours=1)
 
 
 def _key(contest_id: int, day: dt.date, hour: int) -> str:

@@ -140,7 +140,7 @@ def test_development_runs_live_source_on_postgresql_and_redis():
     assert set(services) == {"web", "db", "redis"}
     assert web["build"]["dockerfile"] == "Dockerfile"
     assert ".:/app" in web["volumes"]
-    assert {"static:/app/staticfiles", "media:/app/media"} <= set(web["volumes"])
+    assert "static:/app/staticfiles" in web["volumes"]
     assert web["ports"] == ["8000:8000"]
     assert web["command"] == ["python", "manage.py", "runserver", "0.0.0.0:8000"]
     assert web["environment"]["DATABASE_URL"].startswith("postgres://")
@@ -315,7 +315,7 @@ def test_the_development_image_serves_with_live_reload():
 def test_the_build_context_leaves_out_what_images_must_not_hold():
     ignored = set((ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", "**/__pycache__", ".pytest_cache", ".ruff_cache"} <= ignored
-    assert {"db.sqlite3", "staticfiles", "media", "test-results", ".env", ".env.*"} <= ignored
+    assert {"db.sqlite3", "staticfiles", "test-results", ".env", ".env.*"} <= ignored
     assert "deploy/nginx/certs" in ignored
 
 

@@ -12,6 +12,8 @@ import secrets
 from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
+HOUR = dt.timedelta(hours=1)
+
 # The share of each slot in which its moment may fall.
 EARLY_PART = 0.5
 

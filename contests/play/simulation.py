@@ -8,11 +8,9 @@ from dataclasses import dataclass, field
 from .. import play_counts
 from ..models import Contest, DayPlan
 from ..moments.claiming import ensure_plans
-from ..moments.planning import day_bounds
+from ..moments.planning import HOUR, day_bounds
 from . import state
 from .draw import draw
-
-HOUR = dt.timedelta(hours=1)
 
 
 @dataclass

@@ -11,6 +11,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from ..moments.planning import HOUR
+
 WIDTH = 720
 LEFT = 44  # room for the y labels
 RIGHT = 12
@@ -19,7 +21,6 @@ CUMULATIVE_HEIGHT = 240
 HOURLY_HEIGHT = 110
 TOP = 12
 BOTTOM = 24  # room for the hour labels
-HOUR = dt.timedelta(hours=1)
 LABEL_EVERY_HOURS = 3
 
 

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, inlineformset_factory
 
-from ..models import Contest, Prize, ReviewStatus, Win, default_time_zone
+from ..models import PLAYER_MAX_LENGTH, Contest, Prize, ReviewStatus, Win, default_time_zone
 
 
 @functools.cache
@@ -139,7 +139,7 @@ class WinnerFilterForm(forms.Form):
     day_to = forms.DateField(label="To", required=False, widget=DateInput())
     player = forms.CharField(
         required=False,
-        max_length=128,
+        max_length=PLAYER_MAX_LENGTH,
         widget=forms.TextInput(attrs={"placeholder": "exact player id"}),
     )
 
