@@ -1,6 +1,7 @@
 """Contests, their prizes, the daily plans of winning moments and the wins that claim them."""
 
 import datetime as dt
+import re
 import zoneinfo
 
 from django.conf import settings
@@ -21,6 +22,14 @@ code_validator = RegexValidator(
     rf"\A{CODE_PATTERN}\Z",
     "Use only letters, digits, hyphens and underscores, starting with a letter or digit.",
 )
+
+
+_CONTEST_CODE = re.compile(CODE_PATTERN)
+
+
+def is_contest_code(code: str) -> bool:
+    """Could a contest have this code? Codes that could never be saved are not looked up."""
+    return len(code) <= CONTEST_CODE_MAX_LENGTH and _CONTEST_CODE.fullmatch(code) is not None
 
 
 def default_time_zone() -> str:
@@ -322,3 +331,26 @@ class PlayCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contest_id} {self.day} hour {self.hour}: {self.plays}"
+
+
+class PlayStateVersion(models.Model):
+    """A number that moves whenever something the play path remembers changes.
+
+    One row. Contests, prizes, API clients and tokens bump it in the transaction that changes
+    them (contests/signals.py); every process reads it at most twice per PLAY_MEMORY_MAX_AGE
+    and forgets what it remembered when it has moved (contests/play/memory.py).
+    """
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    @classmethod
+    def current(cls) -> int:
+        return cls.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+
+    @classmethod
+    def bump(cls) -> None:
+        if not cls.objects.filter(pk=1).update(value=F("value") + 1):
+            cls.objects.get_or_create(pk=1, defaults={"value": 1})

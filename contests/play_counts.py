@@ -1,118 +1,97 @@
-"""Counting plays per contest, local day and hour without a database write per play.
+"""Counting plays per contest, local day and hour without a write per play.
 
-Each play increments a counter in the cache (Redis INCR in production). A counter holds
-the absolute count of its hour: when it is missing (first play of the hour, or the cache
-was emptied) it starts from what the database already has. Counts move to the database
-every FLUSH_EVERY plays of an hour, whenever someone reads them, and with the
-`flush_play_counts` command; the database keeps the larger of the two values, so a flush
-that arrives late never lowers a count.
-
-What can be lost: only if Redis itself loses its data, the plays counted since the last
-flush of that hour — fewer than FLUSH_EVERY per contest and hour not yet read or flushed.
-A process that restarts loses nothing: the counters live in Redis, not in the process.
+Each process adds its plays up in memory and writes the sums in one batch (contests/buffered.py):
+at least every second, at a graceful exit, and before any reader in this process looks. A
+batch adds to the stored counts, so processes never overwrite one another; a batch that
+fails is kept and added to the next one. What a SIGKILL can lose: that process's plays of
+its last interval.
 """
 
 import datetime as dt
-from collections.abc import Callable
+import threading
+from collections import Counter
 
-from django.core.cache import cache
-from django.db.models import Value
-from django.db.models.functions import Greatest
+from django.db import DatabaseError, IntegrityError, connection, transaction
 
+from . import buffered
 from .models import PlayCount
 from .moments.planning import HOUR, day_bounds
 
-FLUSH_EVERY = 100
-# Long enough for yesterday's counters to be read and flushed after midnight.
-COUNTER_TTL = 8 * 24 * 3600
+Slot = tuple[int, dt.date, int]  # contest id, local day, hour since local midnight
+
+_pending: Counter[Slot] = Counter()
+_lock = threading.Lock()
 
 
-def _key(contest_id: int, day: dt.date, hour: int) -> str:
-    return f"plays:{contest_id}:{day.isoformat()}:{hour}"
-
-
-def _hour_of(day_start: dt.datetime, now: dt.datetime) -> int:
-    return int((now - day_start) / HOUR)
-
-
-def _slot(contest, now: dt.datetime) -> tuple[dt.date, int]:
-    day = contest.local_date(now)
-    return day, _hour_of(day_bounds(day, contest.zone)[0], now)
-
-
-def counter_key(contest, now: dt.datetime) -> str:
-    """The cache key (before the cache's prefix) that counts the plays of `contest` at `now`."""
-    return _key(contest.id, *_slot(contest, now))
+def count_play(contest_id: int, day: dt.date, hour: int) -> None:
+    """Count one play of the contest in that hour of its local day."""
+    with _lock:
+        _pending[contest_id, day, hour] += 1
+    buffered.ensure_started()
 
 
 def record_play(contest, now: dt.datetime) -> None:
-    """Count one play of `contest` (anything with id, zone and local_date) at `now`."""
-    day, hour = _slot(contest, now)
-    key = _key(contest.id, day, hour)
+    """Count one play of `contest` (anything with id and zone) at `now`."""
+    day = now.astimezone(contest.zone).date()
+    start = day_bounds(day, contest.zone)[0]
+    count_play(contest.id, day, int((now - start) / HOUR))
+
+
+def write_counts() -> None:
+    """Add what this process counted to the database, in one batch."""
+    with _lock:
+        batch = dict(_pending)
+        _pending.clear()
+    if not batch:
+        return
     try:
-        plays = cache.incr(key)
-    except ValueError:
-        # A new hour, or a cache that lost its data: carry on from the database's count.
-        cache.add(key, _stored(contest.id, day, hour), COUNTER_TTL)
-        try:
-            plays = cache.incr(key)
-        except ValueError:
-            return  # the cache is unreachable: this play goes uncounted
-    if plays is not None and plays % FLUSH_EVERY == 0:
-        _store(contest.id, day, hour, plays)
+        _add(batch)
+    except DatabaseError:
+        with _lock:
+            _pending.update(batch)  # nothing was added: try again with the next batch
+        raise
 
 
-def counted(contest, now: dt.datetime, plays: int, add: Callable[[int], int]) -> None:
-    """Finish counting a play that a Redis INCR already counted (`plays`, its result).
+def _add(batch: dict[Slot, int]) -> None:
+    table = PlayCount._meta.db_table
+    sql = (
+        f"INSERT INTO {table} (contest_id, day, hour, plays) VALUES (%s, %s, %s, %s) "  # noqa: S608
+        f"ON CONFLICT (contest_id, day, hour) DO UPDATE SET plays = {table}.plays + EXCLUDED.plays"
+    )
+    rows = [(contest_id, day, hour, plays) for (contest_id, day, hour), plays in batch.items()]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.executemany(sql, rows)
+    except IntegrityError:
+        # A contest deleted meanwhile: its plays have nowhere to go; the others do.
+        for row in rows:
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(sql, row)
+            except IntegrityError:
+                pass
 
-    `plays == 1` means the counter was missing (a new hour, or the cache lost its data):
-    `add` then raises it by the database's count, as record_play() starts from it.
-    """
-    day, hour = _slot(contest, now)
-    if plays == 1 and (stored := _stored(contest.id, day, hour)):
-        plays = add(stored)
-    if plays % FLUSH_EVERY == 0:
-        _store(contest.id, day, hour, plays)
+
+buffered.register(write_counts)
+
+
+def forget_counts(contest_id: int) -> None:
+    """Drop what this process counted for a contest (a simulation's throwaway copy)."""
+    with _lock:
+        for slot in [slot for slot in _pending if slot[0] == contest_id]:
+            del _pending[slot]
 
 
 def plays_per_hour(contest, day: dt.date) -> list[int]:
-    """Return the plays of each hour of the contest's local `day`, flushing the cache."""
+    """Return the plays of each hour of the contest's local `day`, this process's included."""
+    write_counts()
     start, end = day_bounds(day, contest.zone)
-    hours = round((end - start) / HOUR)
     stored = dict(
         PlayCount.objects.filter(contest_id=contest.id, day=day).values_list("hour", "plays")
     )
-    cached = cache.get_many([_key(contest.id, day, hour) for hour in range(hours)])
-    counts = []
-    for hour in range(hours):
-        in_cache = cached.get(_key(contest.id, day, hour)) or 0
-        if in_cache > stored.get(hour, 0):
-            _store(contest.id, day, hour, in_cache)
-        counts.append(max(in_cache, stored.get(hour, 0)))
-    return counts
-
-
-def forget_counts(contest, day: dt.date) -> None:
-    """Drop the cached counters of a contest's day (a simulation's throwaway copy)."""
-    cache.delete_many([_key(contest.id, day, hour) for hour in range(25)])
+    return [stored.get(hour, 0) for hour in range(round((end - start) / HOUR))]
 
 
 def plays_on(contest, day: dt.date) -> int:
     """Return the plays of the contest's local `day` so far."""
     return sum(plays_per_hour(contest, day))
-
-
-def _stored(contest_id: int, day: dt.date, hour: int) -> int:
-    row = PlayCount.objects.filter(contest_id=contest_id, day=day, hour=hour)
-    return row.values_list("plays", flat=True).first() or 0
-
-
-def _store(contest_id: int, day: dt.date, hour: int, plays: int) -> None:
-    """Raise the stored count to `plays`; never lower it."""
-    rows = PlayCount.objects.filter(contest_id=contest_id, day=day, hour=hour)
-    if not rows.update(plays=Greatest("plays", Value(plays))):
-        PlayCount.objects.bulk_create(
-            [PlayCount(contest_id=contest_id, day=day, hour=hour, plays=plays)],
-            ignore_conflicts=True,
-        )
-        rows.update(plays=Greatest("plays", Value(plays)))

@@ -1,77 +1,33 @@
-"""Keep the play path's cache in step with contest and prize changes."""
+"""Tell every process's play memory that contests, prizes, clients or tokens changed.
+
+The version moves in the changing transaction itself, so no process can see the change
+without the new version (contests/play/memory.py); this process also forgets at once.
+"""
 
 from django.db import transaction
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
-from .models import ApiClient, ApiToken, Contest, Prize
-from .play import state
-
-
-def _forget_after_commit(*codes: str) -> None:
-    # After commit: forgetting earlier could let a concurrent play cache the old row again.
-    for code in set(codes):
-        transaction.on_commit(lambda code=code: state.forget(code))
-
-
-def _forget_tokens_after_commit(*digests: str) -> None:
-    for digest in set(digests):
-        transaction.on_commit(lambda digest=digest: state.forget_token(digest))
-
-
-@receiver(pre_save, sender=Contest)
-def remember_previous_code(sender, instance: Contest, **kwargs) -> None:
-    instance._previous_code = (
-        Contest.objects.filter(pk=instance.pk).values_list("code", flat=True).first()
-        if instance.pk
-        else None
-    )
+from .models import ApiClient, ApiToken, Contest, PlayStateVersion, Prize
+from .play.memory import memory
 
 
 @receiver(post_save, sender=Contest)
 @receiver(post_delete, sender=Contest)
-def forget_contest(sender, instance: Contest, **kwargs) -> None:
-    previous = getattr(instance, "_previous_code", None)
-    _forget_after_commit(instance.code, *([previous] if previous else []))
-
-
 @receiver(post_save, sender=Prize)
 @receiver(post_delete, sender=Prize)
-def forget_prize_contest(sender, instance: Prize, **kwargs) -> None:
-    code = Contest.objects.filter(pk=instance.contest_id).values_list("code", flat=True).first()
-    if code:
-        _forget_after_commit(code)
-
-
+@receiver(post_save, sender=ApiClient)
+@receiver(post_delete, sender=ApiClient)
 @receiver(post_save, sender=ApiToken)
 @receiver(post_delete, sender=ApiToken)
-def forget_token(sender, instance: ApiToken, **kwargs) -> None:
-    _forget_tokens_after_commit(instance.digest)
-
-
-@receiver(post_save, sender=ApiClient)
-def forget_client_tokens(sender, instance: ApiClient, **kwargs) -> None:
-    """Activating or deactivating a client changes what its tokens may do."""
-    _forget_tokens_after_commit(*instance.tokens.values_list("digest", flat=True))
-
-
-@receiver(pre_delete, sender=ApiClient)
-def forget_client_contests(sender, instance: ApiClient, **kwargs) -> None:
-    # Deleting a client removes it from its contests without an m2m_changed signal.
-    _forget_after_commit(*instance.contests.values_list("code", flat=True))
-    _forget_tokens_after_commit(*instance.tokens.values_list("digest", flat=True))
+def play_state_changed(sender, **kwargs) -> None:
+    PlayStateVersion.bump()
+    # After commit: forgetting earlier could let a concurrent play remember the old row.
+    transaction.on_commit(memory.forget)
 
 
 @receiver(m2m_changed, sender=ApiClient.contests.through)
-def forget_contests_whose_clients_changed(
-    sender, instance, action: str, reverse: bool, pk_set: set[int] | None, **kwargs
-) -> None:
+def clients_of_a_contest_changed(sender, action: str, **kwargs) -> None:
     """Enabling or disabling a client for a contest can make the contest private or public."""
-    if action not in ("post_add", "post_remove", "pre_clear"):
-        return
-    if reverse:  # contest.api_clients changed
-        _forget_after_commit(instance.code)
-    elif action == "pre_clear":
-        _forget_after_commit(*instance.contests.values_list("code", flat=True))
-    else:
-        _forget_after_commit(*Contest.objects.filter(pk__in=pk_set).values_list("code", flat=True))
+    if action in ("post_add", "post_remove", "post_clear"):
+        play_state_changed(sender)

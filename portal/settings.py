@@ -140,6 +140,14 @@ else:
         }
     }
 
+# The play path (docs/design.md, "What the play path keeps") ---------------------------
+
+# Contest and token changes reach every process's memory within this many seconds.
+PLAY_MEMORY_MAX_AGE = env.float("PLAY_MEMORY_MAX_AGE", default=1.0)
+# Play counts, tokens' last use and the play log are written in batches this often (seconds);
+# 0 writes them only on demand and at exit (the test suite).
+BUFFER_FLUSH_INTERVAL = env.float("BUFFER_FLUSH_INTERVAL", default=1.0)
+
 # Auth -------------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

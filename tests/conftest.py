@@ -13,8 +13,12 @@ from django.db import connection
 from django.test import Client, override_settings
 from pytest_django.live_server_helper import LiveServer
 
+from contests import play_counts
 from contests.models import Contest, DayPlan, Prize, Win, WinningMoment
 from contests.moments.planning import day_bounds
+from contests.play import credentials
+from contests.play.log import play_log
+from contests.play.memory import memory
 from contests.roles import AUDITOR, CONTEST_STAFF, sync_roles
 from portal.request_id import RequestContextFilter
 
@@ -82,6 +86,11 @@ def live_server(request, collected_static):
     server.stop()
 
 
+# No thread writes the play path's batches in this process: each test's database
+# transaction is invisible to other threads. Readers write them first (contests/buffered.py).
+settings.BUFFER_FLUSH_INTERVAL = 0
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     cache.clear()
@@ -92,10 +101,13 @@ def empty_cache():
 
 
 def forget_what_this_process_saw():
-    from contests.play import state as play_state
-
-    play_state._seen_contests.clear()
-    play_state._seen_tokens.clear()
+    """Forget the play path's memory and batches: the next test's rows reuse the same ids."""
+    memory.forget()
+    memory._version, memory._check_after = None, 0.0
+    play_counts._pending.clear()
+    credentials._unwritten.clear()
+    credentials._last_written.clear()
+    play_log._lines.clear()
 
 
 @pytest.fixture
@@ -217,12 +229,21 @@ def outsider_client(db) -> Client:
 
 @pytest.fixture
 def stdout_log(monkeypatch) -> io.StringIO:
-    """What the project's stdout handler writes, with its own filter and format."""
+    """What the project's stdout handler and the play log write, in their own formats."""
     [handler] = [
         handler
         for handler in logging.getLogger().handlers
         if any(isinstance(f, RequestContextFilter) for f in handler.filters)
     ]
-    stream = io.StringIO()
+    stream = PlayLogAware()
     monkeypatch.setattr(handler, "stream", stream)
+    monkeypatch.setattr(play_log, "stream", stream)
     return stream
+
+
+class PlayLogAware(io.StringIO):
+    """stdout, where the play log's buffered lines are written before anything is read."""
+
+    def getvalue(self) -> str:
+        play_log.write()
+        return super().getvalue()

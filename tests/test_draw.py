@@ -1,18 +1,17 @@
-"""The draw through its cache: a losing play is a cache read, and the cache is never trusted
-beyond what is safe."""
+"""The draw through the play memory: a losing play costs nothing, and the memory is never
+trusted beyond what is safe."""
 
 import datetime as dt
 import random
 
 import pytest
-from django.core.cache import cache as django_cache
 from django.test import override_settings
 
 from contests.models import DayPlan, Prize, Win, WinningMoment
 from contests.moments.claiming import ensure_plans, make_plan
 from contests.moments.planning import day_bounds
-from contests.play import state
 from contests.play.draw import draw
+from contests.play.memory import NextMoment, memory
 from tests.clock import ROME, rome
 
 pytestmark = pytest.mark.django_db
@@ -26,8 +25,7 @@ def planned(contest):
 
 
 def play(code, now, request_id="r"):
-    snapshot, remembered = state.load(code)
-    return draw(snapshot, now, request_id=request_id, remembered=remembered)
+    return draw(memory.contest(code), now, request_id=request_id)
 
 
 def test_a_losing_play_before_the_remembered_moment_costs_no_query(
@@ -40,7 +38,7 @@ def test_a_losing_play_before_the_remembered_moment_costs_no_query(
         assert play("C0001", first.at - dt.timedelta(seconds=1)) is None
 
 
-def test_a_due_moment_is_claimed_even_though_the_cache_knew_it_was_coming(make_contest):
+def test_a_due_moment_is_claimed_even_though_the_memory_knew_it_was_coming(make_contest):
     contest = make_contest()
     first = planned(contest)[0]
     play("C0001", first.at - dt.timedelta(seconds=1))
@@ -48,13 +46,13 @@ def test_a_due_moment_is_claimed_even_though_the_cache_knew_it_was_coming(make_c
     assert win is not None and win.moment_id == first.pk
 
 
-def test_with_the_cache_cleared_nothing_is_awarded_twice(make_contest):
+def test_with_the_memory_forgotten_nothing_is_awarded_twice(make_contest):
     contest = make_contest(perday=5)
     moments = planned(contest)
     late = rome(2020, 2, 10, 23, 0)
     wins = []
     for _ in range(8):
-        django_cache.clear()
+        memory.forget()
         wins.append(play("C0001", late))
     assert [w.moment_id for w in wins if w] == [m.pk for m in moments]
     assert wins[5:] == [None, None, None]
@@ -66,15 +64,15 @@ def test_a_stale_early_entry_only_costs_a_database_trip(make_contest):
     for _ in range(2):
         play("C0001", moments[1].at)
     # Remembered as if the first moment were still open: the database knows better.
-    state.remember_next_moment("C0001", DAY, moments[0].at)
+    memory.next_moments[contest.pk] = NextMoment(DAY, moments[0].at)
     assert play("C0001", moments[1].at) is None
     assert Win.objects.count() == 2
-    assert state.load("C0001")[1].at == moments[2].at
+    assert memory.next_moment(contest.pk).at == moments[2].at
 
 
 def test_an_entry_of_another_day_is_ignored(make_contest):
     contest = make_contest(perday=1)
-    state.remember_next_moment("C0001", DAY - dt.timedelta(days=1), None)
+    memory.next_moments[contest.pk] = NextMoment(DAY - dt.timedelta(days=1), None)
     moment = planned(contest)[0]
     assert play("C0001", moment.at) is not None
 
@@ -91,30 +89,30 @@ def test_changing_the_contest_dates_takes_effect_at_once(
     make_contest, django_capture_on_commit_callbacks
 ):
     contest = make_contest()
-    assert state.load("C0001")[0].end == dt.date(2020, 2, 29)
+    assert memory.contest("C0001").end == dt.date(2020, 2, 29)
     contest.end = dt.date(2020, 2, 15)
     with django_capture_on_commit_callbacks(execute=True):
         contest.save()
-    assert state.load("C0001")[0].end == dt.date(2020, 2, 15)
+    assert memory.contest("C0001").end == dt.date(2020, 2, 15)
 
 
 def test_renaming_a_contest_forgets_its_old_code(make_contest, django_capture_on_commit_callbacks):
     contest = make_contest()
-    assert state.load("C0001")[0] is not None
+    assert memory.contest("C0001") is not None
     contest.code = "C0002"
     with django_capture_on_commit_callbacks(execute=True):
         contest.save()
-    assert state.load("C0001")[0] is None
-    assert state.load("C0002")[0].id == contest.pk
+    assert memory.contest("C0001") is None
+    assert memory.contest("C0002").id == contest.pk
 
 
 def test_an_unknown_code_is_remembered_until_a_contest_takes_it(
     make_contest, django_capture_on_commit_callbacks
 ):
-    assert state.load("C0001") == (None, None)
+    assert memory.contest("C0001") is None
     with django_capture_on_commit_callbacks(execute=True):
         make_contest()
-    assert state.load("C0001")[0] is not None
+    assert memory.contest("C0001") is not None
 
 
 def test_a_prize_added_during_the_day_gets_a_plan_for_the_rest_of_it(
@@ -162,4 +160,4 @@ def test_with_the_cache_down_plays_are_answered_from_the_database(make_contest):
     assert play("C0001", moments[0].at - dt.timedelta(seconds=1)) is None
     wins = [play("C0001", rome(2020, 2, 10, 23, 0)) for _ in range(5)]
     assert [w.moment_id for w in wins if w] == [m.pk for m in moments]
-    assert state.load("C9999") == (None, None)
+    assert memory.contest("C9999") is None

@@ -193,17 +193,17 @@ def test_the_first_play_of_the_day_plans_the_rest_of_the_day(client, make_contes
         "contest=%E2%80%AE1000C",
     ],
 )
-def test_hostile_codes_get_a_json_404(client, make_contest, query, caplog):
+def test_hostile_codes_get_a_json_404(client, make_contest, query, stdout_log):
     make_contest()
-    with caplog.at_level(logging.INFO, logger="contests.play"):
-        response = play(client, query, at=rome(2020, 2, 10, 12))
+    response = play(client, query, at=rome(2020, 2, 10, 12))
     assert response.status_code == 404
     body = response.json()
     assert body["error"]["title"] == "Contest not found"
     assert body["error"]["detail"].startswith("Contest code ")
     # The log line stays one line, whatever the code carried.
-    [line] = [r.getMessage() for r in caplog.records if r.name == "contests.play"]
-    assert "\n" not in line and "\x00" not in line
+    [line] = stdout_log.getvalue().splitlines()
+    assert " contests.play " in line and "outcome=not_found status=404" in line
+    assert "\x00" not in line
 
 
 def test_a_repeated_code_is_refused(client, make_contest):

@@ -1,15 +1,15 @@
-"""Plays are counted per contest, local day and hour, in the cache first and then the database."""
+"""Plays are counted per contest, local day and hour: in this process's memory first, then
+added to the database in batches."""
 
 import datetime as dt
-from io import StringIO
 
 import pytest
 import time_machine
-from django.core.cache import cache
-from django.core.management import call_command
+from django.db import DatabaseError
 
-from contests.models import PlayCount
-from contests.play_counts import FLUSH_EVERY, plays_on, plays_per_hour, record_play
+from contests import play_counts
+from contests.models import Contest, PlayCount
+from contests.play_counts import plays_on, plays_per_hour, record_play, write_counts
 from tests.clock import rome
 
 pytestmark = pytest.mark.django_db
@@ -26,9 +26,7 @@ def test_plays_are_counted_in_their_local_hour(client, make_contest):
     for moment in [rome(2020, 2, 10, 10, 15), rome(2020, 2, 10, 10, 45), rome(2020, 2, 10, 11, 5)]:
         with time_machine.travel(moment, tick=False):
             assert client.get("/play/?contest=C0001").status_code == 200
-    # Read on the same fake clock: the local-memory cache expires entries by that clock.
-    with time_machine.travel(rome(2020, 2, 10, 11, 6), tick=False):
-        counts = plays_per_hour(contest, DAY)
+    counts = plays_per_hour(contest, DAY)
     assert len(counts) == 24
     assert (counts[10], counts[11], sum(counts)) == (2, 1, 3)
 
@@ -42,38 +40,54 @@ def test_refused_plays_are_not_counted(client, make_contest):
     assert not PlayCount.objects.exists()
 
 
-def test_counts_reach_the_database_every_flush_every_plays(make_contest):
-    contest = make_contest()
-    for _ in range(FLUSH_EVERY * 2 + 30):
-        record_play(contest, rome(2020, 2, 10, 9, 30))
-    assert stored(contest) == {9: FLUSH_EVERY * 2}
-    # Losing the cache now loses only what was not flushed yet, as the README says.
-    cache.clear()
-    assert plays_on(contest, DAY) == FLUSH_EVERY * 2
-    record_play(contest, rome(2020, 2, 10, 9, 31))
-    assert plays_on(contest, DAY) == FLUSH_EVERY * 2 + 1
-
-
-def test_reading_moves_the_counts_into_the_database(make_contest):
-    contest = make_contest()
-    for _ in range(7):
-        record_play(contest, rome(2020, 2, 10, 23, 59))
-    assert plays_on(contest, DAY) == 7
-    assert stored(contest) == {23: 7}
-    cache.clear()
-    assert plays_on(contest, DAY) == 7
-
-
-def test_a_late_smaller_flush_never_lowers_a_count(make_contest):
+def test_nothing_is_written_until_a_batch(make_contest):
     contest = make_contest()
     for _ in range(5):
-        record_play(contest, rome(2020, 2, 10, 1))
-    plays_on(contest, DAY)
-    cache.clear()
-    record_play(contest, rome(2020, 2, 10, 1))  # resumes from the database: 6
-    assert plays_per_hour(contest, DAY)[1] == 6
-    PlayCount.objects.filter(contest=contest).update(plays=50)
-    assert plays_per_hour(contest, DAY)[1] == 50
+        record_play(contest, rome(2020, 2, 10, 9, 30))
+    assert stored(contest) == {}
+    write_counts()
+    assert stored(contest) == {9: 5}
+
+
+def test_batches_add_to_what_other_processes_stored(make_contest):
+    contest = make_contest()
+    PlayCount.objects.create(contest=contest, day=DAY, hour=9, plays=40)  # another process
+    for _ in range(2):
+        record_play(contest, rome(2020, 2, 10, 9, 30))
+    write_counts()
+    record_play(contest, rome(2020, 2, 10, 9, 45))
+    write_counts()
+    write_counts()  # an empty batch adds nothing
+    assert stored(contest) == {9: 43}
+
+
+def test_a_failed_batch_is_kept_for_the_next_one(make_contest, monkeypatch):
+    contest = make_contest()
+    for _ in range(3):
+        record_play(contest, rome(2020, 2, 10, 9, 30))
+
+    def unreachable(batch):
+        raise DatabaseError("the database is away")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(play_counts, "_add", unreachable)
+        with pytest.raises(DatabaseError):
+            write_counts()
+    record_play(contest, rome(2020, 2, 10, 9, 31))
+    write_counts()
+    assert stored(contest) == {9: 4}
+
+
+# Committed batches: PostgreSQL checks foreign keys when a transaction commits.
+@pytest.mark.django_db(transaction=True)
+def test_plays_of_a_contest_deleted_meanwhile_do_not_block_the_others(make_contest):
+    kept, gone = make_contest("C0001"), make_contest("C0002")
+    record_play(kept, rome(2020, 2, 10, 9))
+    record_play(gone, rome(2020, 2, 10, 9))
+    Contest.objects.filter(pk=gone.pk).delete()
+    write_counts()
+    assert stored(kept) == {9: 1}
+    assert not PlayCount.objects.filter(contest_id=gone.pk).exists()
 
 
 def test_a_25_hour_day_has_25_counted_hours(make_contest):
@@ -84,14 +98,3 @@ def test_a_25_hour_day_has_25_counted_hours(make_contest):
     counts = plays_per_hour(contest, dt.date(2026, 10, 25))
     assert len(counts) == 25
     assert counts[2:4] == [1, 1]
-
-
-def test_the_flush_command_stores_todays_counts(make_contest):
-    contest = make_contest()
-    with time_machine.travel(rome(2020, 2, 10, 12), tick=False):
-        for _ in range(3):
-            record_play(contest, rome(2020, 2, 10, 12))
-        out = StringIO()
-        call_command("flush_play_counts", stdout=out)
-    assert "C0001 2020-02-10: 3 plays" in out.getvalue()
-    assert stored(contest) == {12: 3}

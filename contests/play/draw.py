@@ -6,9 +6,9 @@ import datetime as dt
 from django.db import DatabaseError, InterfaceError
 
 from ..models import Contest, Win
-from ..moments.claiming import DailyCapReached, claim_moment, ensure_plans, next_unclaimed_moment
-from . import state
-from .state import ContestSnapshot
+from ..moments.claiming import DailyCapReached, claim_moment, ensure_plans
+from . import caps
+from .memory import ContestSnapshot, memory
 
 
 def draw(
@@ -18,16 +18,16 @@ def draw(
     request_id: str,
     player: str = "",
     client_id: int | None = None,
-    remembered: state.NextMoment | None = None,
 ) -> Win | None:
     """Play once in an active contest: return the win, or None if nothing is due.
 
-    `remembered` is the next moment the cache knew of; when it rules out a win, the
-    play costs nothing more. Otherwise the database decides: today's plans are made if
-    missing, the earliest due moment is claimed, and the next one is remembered.
+    When this process's memory of the next moment rules out a win, the play costs nothing
+    more. Otherwise the database decides: today's plans are made if missing, the earliest
+    due moment is claimed, and the next one is remembered.
     Raises DailyCapReached when a moment is due but the player may not win it.
     """
     day = contest.local_date(now)
+    remembered = memory.next_moment(contest.id)
     if remembered is not None and remembered.rules_out_win(day, now):
         return None
     if remembered is None or remembered.day != day:
@@ -44,18 +44,18 @@ def draw(
             wmax=contest.wmax,
         )
     except DailyCapReached:
-        state.remember_player_wins(contest.id, day, client_id, player, contest.wmax)
-        state.remember_next_moment(contest.code, day, next_unclaimed_moment(contest.id, day))
+        caps.note_wins(contest, day, client_id, player, contest.wmax)
+        memory.learn_next_moment(contest.id, day)
         raise
     # Not after a database error: the connection may be gone, and a second error would
-    # hide the first one. And once a win is committed, what follows only helps the cache:
+    # hide the first one. And once a win is committed, what follows only helps the memory:
     # a database error here must not turn the win into an error answer. Skipping it is
-    # safe, since what the cache holds is a lower bound that costs a database trip at most.
+    # safe, since what the memory holds is a lower bound that costs a database trip at most.
     with contextlib.suppress(DatabaseError, InterfaceError):
-        state.remember_next_moment(contest.code, day, next_unclaimed_moment(contest.id, day))
+        memory.learn_next_moment(contest.id, day)
         if win is not None and contest.wmax is not None:
             won = Win.objects.filter(
                 contest_id=contest.id, day=day, client_id=client_id, player=player
             )
-            state.remember_player_wins(contest.id, day, client_id, player, won.count())
+            caps.note_wins(contest, day, client_id, player, won.count())
     return win

@@ -9,8 +9,8 @@ from .. import play_counts
 from ..models import Contest, DayPlan
 from ..moments.claiming import ensure_plans
 from ..moments.planning import HOUR, day_bounds
-from . import state
 from .draw import draw
+from .memory import memory
 
 
 @dataclass
@@ -80,11 +80,12 @@ def simulate_day(
 
     for number, (now, contest_id) in enumerate(timeline):
         result = results[contest_id]
-        snapshot, remembered = state.load(result.contest.code)
-        play_counts.record_play(snapshot, now)
+        snapshot = memory.contest(result.contest.code)
+        day_of_play, hour = snapshot.local_day(now)
+        play_counts.count_play(snapshot.id, day_of_play, hour)
         # The line between two wins is straight, so the gap peaks just before or after one.
         result.measure_gap(now)
-        win = draw(snapshot, now, request_id=f"sim-{number}", remembered=remembered)
+        win = draw(snapshot, now, request_id=f"sim-{number}")
         if win is not None:
             result.wins[win.prize.code] += 1
             result.wins_per_hour[int((now - result.day_start) / HOUR)] += 1

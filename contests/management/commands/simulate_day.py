@@ -8,7 +8,7 @@ from django.utils import timezone
 from contests import play_counts
 from contests.management.arguments import iso_date, positive_int
 from contests.models import Contest, Prize
-from contests.play import state
+from contests.play.memory import memory
 from contests.play.simulation import DayResult, simulate_day
 
 BAR_WIDTH = 40
@@ -58,9 +58,9 @@ class Command(BaseCommand):
                 result = self._run(copy, day, plays, rng)
                 raise _Rollback
         except _Rollback:
-            # The copy's rows are gone; its id may be reused, so its cache entries must go too.
-            state.forget(copy.code)
-            play_counts.forget_counts(copy, day)
+            # The copy's rows are gone; its id may be reused, so what was kept of it must go too.
+            memory.forget()
+            play_counts.forget_counts(copy.pk)
         self._report(result, f"Played a throwaway copy ({copy.code}); nothing was kept.")
 
     def _throwaway_copy(self, original: Contest) -> Contest:

@@ -1,0 +1,69 @@
+"""Writes batched per process instead of one round trip per play.
+
+Play counts, tokens' last use and the play log lines are kept in this process's memory and
+written out together: by a background thread at least every BUFFER_FLUSH_INTERVAL seconds,
+when the process exits normally (a graceful gunicorn stop, a management command), and
+whenever a reader in this process asks for the figures. A SIGKILLed process loses at most
+what it gathered since its last write, one interval. Wins, claims and plans are never
+buffered: they commit before the answer.
+
+BUFFER_FLUSH_INTERVAL = 0 starts no thread: what is buffered is written only on demand and
+at exit. The test suite runs so, because its database transactions are invisible to
+another thread.
+"""
+
+import atexit
+import logging
+import os
+import threading
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection
+
+log = logging.getLogger("contests.buffered")
+
+_writers: list[Callable[[], None]] = []
+_started_in: int | None = None  # the pid whose thread runs: a forked child starts its own
+_lock = threading.Lock()
+
+
+def register(write: Callable[[], None]) -> None:
+    """Have `write` called with every batch (it must take what it writes atomically)."""
+    _writers.append(write)
+
+
+def write_all() -> None:
+    """Write every buffer now; a failing writer keeps its data for the next batch."""
+    for write in _writers:
+        try:
+            write()
+        except Exception:
+            log.exception("buffered write failed; kept for the next batch")
+
+
+def ensure_started() -> None:
+    """Start this process's writer thread, once; called on the first buffered write."""
+    global _started_in
+    if _started_in == os.getpid():
+        return
+    with _lock:
+        if _started_in == os.getpid():
+            return
+        _started_in = os.getpid()
+        interval = settings.BUFFER_FLUSH_INTERVAL
+        if interval > 0:
+            threading.Thread(
+                target=_run, args=(interval,), name="buffered-writes", daemon=True
+            ).start()
+
+
+def _run(interval: float) -> None:
+    stop = threading.Event()
+    while not stop.wait(interval):
+        write_all()
+        # This thread's own connection: closed between batches, so it never goes stale.
+        connection.close()
+
+
+atexit.register(write_all)

@@ -1,0 +1,85 @@
+"""The API's envelope: every error answer's body, and the wrapper that keeps answers in it."""
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+
+from django.db import DatabaseError, InterfaceError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+
+log = logging.getLogger("contests.play")
+
+# What never_cache() would set, without computing it per answer: every play is new.
+NO_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+EXPIRED = "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
+def error(status: int, title: str, detail: str) -> JsonResponse:
+    """Build an answer in the error envelope shared by every API error."""
+    return JsonResponse(
+        {"error": {"status": str(status), "title": title, "detail": detail}}, status=status
+    )
+
+
+def unauthorized(detail: str) -> JsonResponse:
+    response = error(401, "Unauthorized", detail)
+    response["WWW-Authenticate"] = 'Bearer realm="play"'
+    return response
+
+
+def enhance_your_calm(wmax: int, code: str) -> JsonResponse:
+    response = error(
+        420,
+        "Enhance your calm",
+        f"This player has reached the daily limit of wins ({wmax}) "
+        f"in contest code {code}; try again tomorrow.",
+    )
+    # 420 is not in the HTTP registry, so Django knows no reason phrase for it.
+    response.reason_phrase = "Enhance Your Calm"
+    return response
+
+
+def unavailable() -> JsonResponse:
+    # A claim that failed rolled back: nothing was awarded, so retrying is safe.
+    response = error(503, "Service unavailable", "The service is briefly unavailable; try again.")
+    response["Retry-After"] = "1"
+    return response
+
+
+def internal_error() -> JsonResponse:
+    return error(500, "Internal error", "Something went wrong; nothing was awarded.")
+
+
+def not_cached(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = NO_CACHE
+    response["Expires"] = EXPIRED
+    return response
+
+
+def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve GET only, never from a cache, and answer in the envelope whatever happens.
+
+    CSRF does not apply: the API reads no cookie, and its 405 must stay in the envelope.
+    """
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method != "GET":
+            response = error(
+                405, "Method not allowed", f"Use GET; {request.method} is not supported here."
+            )
+            response["Allow"] = "GET"
+            return not_cached(response)
+        try:
+            return not_cached(view(request, *args, **kwargs))
+        except (DatabaseError, InterfaceError):
+            # InterfaceError is not a DatabaseError: a connection the server closed raises it.
+            log.exception("database unavailable")
+            return not_cached(unavailable())
+        except Exception:
+            log.exception("unexpected error")
+            return not_cached(internal_error())
+
+    return wrapper

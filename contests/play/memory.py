@@ -1,0 +1,174 @@
+"""What each process remembers for plays, so that a losing play does no network I/O.
+
+- Contests by code (a small snapshot, or None for a code nobody has), and the bounds of
+  each contest's current local day, so a play does no zone arithmetic.
+- Callers by token digest (None for a digest no token has).
+- Each contest's next unclaimed moment of a day. Once a day's plans exist, moments only
+  ever leave the unclaimed set, so a remembered time is a safe lower bound even if nobody
+  ever updates it: a play before it cannot win. Only a plan added later in the day (a new
+  prize) can bring an earlier moment, and adding a prize is a change like any other.
+- Players who reached a contest's daily cap: "capped" holds for the rest of the day.
+
+Changes reach every process within PLAY_MEMORY_MAX_AGE seconds: whatever changes a
+contest, prize, client or token bumps PlayStateVersion in its own transaction
+(contests/signals.py), and each process reads that number at most twice per max age,
+forgetting everything when it has moved. The process that made a change forgets at once.
+"""
+
+import datetime as dt
+import threading
+import time
+import zoneinfo
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError
+
+from ..models import ApiToken, Contest, PlayStateVersion
+from ..moments.claiming import next_unclaimed_moment
+from ..moments.planning import HOUR, day_bounds
+
+# Bounds the memory an attacker can fill with made-up codes, tokens or players.
+MEMORY_MAX_ENTRIES = 100_000
+
+
+class ContestSnapshot:
+    """The few fields of a contest that every play needs, and its current local day."""
+
+    __slots__ = ("_today", "client_ids", "code", "end", "id", "start", "time_zone", "wmax", "zone")
+
+    def __init__(self, contest: Contest) -> None:
+        self.id = contest.pk
+        self.code = contest.code
+        self.time_zone = contest.time_zone
+        self.zone = zoneinfo.ZoneInfo(contest.time_zone)
+        self.start = contest.start
+        self.end = contest.end
+        self.wmax = contest.wmax
+        self.client_ids = frozenset(contest.api_clients.values_list("pk", flat=True))
+        self._today: tuple[dt.datetime, dt.datetime, dt.date] | None = None
+
+    @property
+    def is_private(self) -> bool:
+        """Once any client is enabled for a contest, only its enabled clients may play."""
+        return bool(self.client_ids)
+
+    def local_day(self, now: dt.datetime) -> tuple[dt.date, int]:
+        """Return the local date at `now` and the hours since its local midnight."""
+        today = self._today
+        if today is None or not today[0] <= now < today[1]:
+            day = now.astimezone(self.zone).date()
+            today = self._today = (*day_bounds(day, self.zone), day)
+        return today[2], int((now - today[0]) / HOUR)
+
+    def local_date(self, now: dt.datetime) -> dt.date:
+        return self.local_day(now)[0]
+
+    def is_active_on(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The API client behind a bearer token."""
+
+    token_id: int
+    client_id: int
+    usable: bool  # the token is not revoked and its client is active
+
+
+@dataclass(frozen=True)
+class NextMoment:
+    """When the next unclaimed moment of `day` falls due; `at` is None if none is left."""
+
+    day: dt.date
+    at: dt.datetime | None
+
+    def rules_out_win(self, day: dt.date, now: dt.datetime) -> bool:
+        return self.day == day and (self.at is None or now < self.at)
+
+
+# A player of a contest on a local day: contest id, day, API client id (or None), player id.
+PlayerDay = tuple[int, dt.date, int | None, str]
+
+
+class PlayMemory:
+    """This process's memory of contests, callers, next moments and capped players."""
+
+    def __init__(self) -> None:
+        self.contests: dict[str, ContestSnapshot | None] = {}
+        self.callers: dict[str, Caller | None] = {}
+        self.next_moments: dict[int, NextMoment] = {}
+        self.capped: set[PlayerDay] = set()
+        self._version: int | None = None
+        self._check_after = 0.0
+        self._lock = threading.Lock()
+
+    def forget(self) -> None:
+        for remembered in (self.contests, self.callers, self.next_moments, self.capped):
+            remembered.clear()
+
+    def _check_version(self) -> None:
+        """Forget everything once PlayStateVersion has moved; ask at most twice per max age."""
+        now = time.monotonic()
+        if now < self._check_after or not self._lock.acquire(blocking=False):
+            return
+        try:
+            self._check_after = now + settings.PLAY_MEMORY_MAX_AGE / 2
+            try:
+                version = PlayStateVersion.current()
+            except (DatabaseError, InterfaceError):
+                return  # nothing can change while the database is away
+            if version != self._version:
+                self.forget()
+                self._version = version
+        finally:
+            self._lock.release()
+
+    def contest(self, code: str) -> ContestSnapshot | None:
+        """Return the contest with this code, or None if there is none."""
+        self._check_version()
+        try:
+            return self.contests[code]
+        except KeyError:
+            contest = Contest.objects.filter(code=code).first()
+            snapshot = ContestSnapshot(contest) if contest else None
+            _remember(self.contests, code, snapshot)
+            return snapshot
+
+    def caller(self, digest: str) -> Caller | None:
+        """Return who the token with this digest belongs to, or None if no token has it."""
+        self._check_version()
+        try:
+            return self.callers[digest]
+        except KeyError:
+            token = ApiToken.objects.select_related("client").filter(digest=digest).first()
+            caller = None
+            if token is not None:
+                usable = not token.is_revoked and token.client.is_active
+                caller = Caller(token.pk, token.client_id, usable)
+            _remember(self.callers, digest, caller)
+            return caller
+
+    def next_moment(self, contest_id: int) -> NextMoment | None:
+        return self.next_moments.get(contest_id)
+
+    def learn_next_moment(self, contest_id: int, day: dt.date) -> None:
+        """Read the contest's next unclaimed moment of `day` from the database."""
+        at = next_unclaimed_moment(contest_id, day)
+        _remember(self.next_moments, contest_id, NextMoment(day, at))
+
+    def note_capped(self, player_day: PlayerDay) -> None:
+        if len(self.capped) >= MEMORY_MAX_ENTRIES:
+            self.capped.clear()
+        self.capped.add(player_day)
+
+
+def _remember(memory: dict, key, value) -> None:
+    if len(memory) >= MEMORY_MAX_ENTRIES:
+        memory.clear()
+    memory[key] = value
+
+
+# One per process: gunicorn's workers are separate processes, each with its own.
+memory = PlayMemory()
