@@ -47,7 +47,7 @@ def test_counts_reach_the_database_every_flush_every_plays(make_contest):
     for _ in range(FLUSH_EVERY * 2 + 30):
         record_play(contest, rome(2020, 2, 10, 9, 30))
     assert stored(contest) == {9: FLUSH_EVERY * 2}
-    # Losing the cache now loses only what was not flushed yet, as the README says.
+    # Losing the cache now loses only what was not flushed yet, as docs/design.md says.
     cache.clear()
     assert plays_on(contest, DAY) == FLUSH_EVERY * 2
     record_play(contest, rome(2020, 2, 10, 9, 31))
