@@ -1,7 +1,7 @@
 """gunicorn's settings for the portal behind Nginx, read from the environment.
 
 Used by the production image (`gunicorn --config deploy/gunicorn.conf.py portal.wsgi`) and
-by the topology test, which starts gunicorn exactly so. See README.md, "Deploy".
+by the topology test, which starts gunicorn exactly so. See docs/deploy.md.
 """
 
 import os
@@ -21,9 +21,10 @@ workers = _int("WEB_CONCURRENCY", 2 * (_cores or 1) + 1)
 
 # gthread rather than sync: Nginx keeps connections to gunicorn open (upstream keepalive),
 # which a sync worker cannot do (it closes after every answer), and a thread waiting on
-# PostgreSQL lets its sibling answer the many plays that are a cache read. The draw keeps
-# no per-process state between requests, and Django opens one connection per thread, so
-# a replica holds up to workers × threads PostgreSQL connections (5 × 2 on two cores).
+# PostgreSQL lets its sibling answer the many plays that need no I/O at all. Each worker
+# keeps the play path's memory and batches of its own (docs/design.md), and Django opens
+# one connection per thread, so a replica holds up to workers × (threads + 1) PostgreSQL
+# connections (the + 1: the thread that writes the batches).
 worker_class = "gthread"
 threads = _int("GUNICORN_THREADS", 2)
 # Longer than Nginx's upstream keepalive_timeout (60 s): the side that closes an idle
@@ -34,8 +35,9 @@ keepalive = 75
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 30
 # Recycle workers now and then so a slow leak can never grow without bound; the jitter keeps
-# them from restarting all at once.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+# them from restarting all at once. High: at full load a worker answers ~1 000 plays a
+# second, and each restart costs its memory of contests and tokens.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 1_000_000)
 max_requests_jitter = max_requests // 10
 
 # The heartbeat file on tmpfs: on a container's overlay disk, its fchmod can stall workers.
@@ -50,8 +52,9 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 
 # One line per request on stdout, with the request id Nginx passes on (the same id is on
-# Nginx's and Django's lines for that request).
-accesslog = "-"
+# Nginx's and Django's lines for that request). Off in the production image, where Nginx
+# already writes one line per request and the play log another: GUNICORN_ACCESS_LOG=false.
+accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "true").lower() != "false" else None
 access_log_format = (
     '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}i)s for=%({x-forwarded-for}i)s'
 )
@@ -61,3 +64,10 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Operators scale with `docker compose --scale`, not gunicornc; and the socket's default
 # path is per user, so two gunicorns on one host (CI, a developer's machine) would contend.
 control_socket_disable = True
+
+
+def worker_exit(server, worker):
+    """Write the worker's buffered play counts, token uses and log lines before it goes."""
+    from contests import buffered
+
+    buffered.write_all()

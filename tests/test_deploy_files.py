@@ -364,12 +364,18 @@ def test_gunicorn_defaults_suit_a_container_behind_nginx():
     assert settings["threads"] == "2"
     assert int(settings["keepalive"]) > 60  # Nginx's upstream keepalive_timeout
     assert settings["timeout"] == "30"
-    assert (settings["max_requests"], settings["max_requests_jitter"]) == ("2000", "200")
+    # A worker at full load answers ~1 000 plays a second: recycled hours apart, not seconds.
+    assert (settings["max_requests"], settings["max_requests_jitter"]) == ("1000000", "100000")
     assert settings["forwarded_allow_ips"] == "['*']"
     assert settings["secure_scheme_headers"] == "{'X-FORWARDED-PROTO': 'https'}"
     assert settings["accesslog"] == "-"
     assert "rid=%({x-request-id}i)s" in settings["access_log_format"]
     assert settings["control_socket_disable"] == "True"
+
+
+def test_the_production_image_leaves_the_access_line_to_nginx():
+    assert gunicorn_settings(GUNICORN_ACCESS_LOG="false")["accesslog"] == "None"
+    assert "GUNICORN_ACCESS_LOG=false" in (ROOT / "Dockerfile.prod").read_text()
 
 
 def test_gunicorn_takes_its_size_and_address_from_the_environment():
