@@ -354,3 +354,29 @@ class PlayStateVersion(models.Model):
     def bump(cls) -> None:
         if not cls.objects.filter(pk=1).update(value=F("value") + 1):
             cls.objects.get_or_create(pk=1, defaults={"value": 1})
+
+
+class IdempotentAnswer(models.Model):
+    """The first answer to a play that carried an Idempotency-Key, replayed to its retries.
+
+    A winning answer's row is written in the claim's transaction: a client whose answer
+    was lost (a worker killed between the commit and the answer) learns on retry that it
+    won, and the retry can never win again.
+    """
+
+    # Who sent the key: "client:<id>" for an API client's token, "anonymous" without one.
+    caller = models.CharField(max_length=32)
+    key = models.CharField(max_length=64)
+    contest_code = models.CharField(max_length=CONTEST_CODE_MAX_LENGTH)
+    player = models.CharField(max_length=PLAYER_MAX_LENGTH, blank=True)
+    status = models.PositiveSmallIntegerField()
+    body = models.BinaryField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["caller", "key"], name="one_answer_per_caller_and_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.contest_code})"

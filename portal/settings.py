@@ -126,6 +126,9 @@ if REDIS_URL:
                 "IGNORE_EXCEPTIONS": True,
                 "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
                 "SOCKET_TIMEOUT": env.float("REDIS_TIMEOUT", default=0.5),
+                # Data only: whoever can write to Redis must not be able to run code here,
+                # as unpickling what it wrote would let them.
+                "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
             },
             "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="portal"),
         }

@@ -84,6 +84,15 @@ def test_each_documented_example_is_what_the_portal_answers(
         contest.save()
     enabled = {"Authorization": f"Bearer {brand_token}"}
     assert play("contest=C0001&user=alice", **enabled) == example(422, "R3")
+    contest.end += dt.timedelta(days=3)  # running again
+    with django_capture_on_commit_callbacks(execute=True):
+        contest.save()
+    keyed = {**enabled, "Idempotency-Key": "order-7:play.1"}
+    play("contest=C0001&user=carol", **keyed)
+    assert play("contest=C0001&user=dave", **keyed) == example(422, "key_reused")
+    assert play("contest=C0001&user=dave", **enabled, **{"Idempotency-Key": "a b"}) == example(
+        400, "invalid_key"
+    )
     assert conforms(client.post("/play/?contest=C0001")) == example(405, "post")
 
 

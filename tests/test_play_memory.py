@@ -155,3 +155,15 @@ def test_a_play_refused_after_a_change_is_not_counted(
         contest.save()  # this process forgets at once
     assert play(client).status_code == 422
     assert plays_on(contest, DAY) == 2
+
+
+def test_the_cache_holds_json_never_pickle(client, make_contest, redis_only):
+    from django.core.cache import cache
+    from django_redis import get_redis_connection
+
+    make_contest(wmax=3)
+    play(client, "contest=C0001&user=alice")
+    [key] = get_redis_connection("default").keys(cache.make_key("play:player:*"))
+    raw = get_redis_connection("default").get(key)
+    assert raw == b"0"  # the player's wins today, as JSON
+    assert not raw.startswith(b"\x80")  # a pickle begins with its protocol byte

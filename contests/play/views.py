@@ -21,7 +21,7 @@ from .. import play_counts
 from ..models import CONTEST_CODE_MAX_LENGTH, PLAYER_MAX_LENGTH, Contest, is_contest_code
 from ..moments import audit
 from ..moments.claiming import DailyCapReached
-from . import caps
+from . import caps, idempotency
 from .credentials import Credentials, bearer_digest, note_token_use
 from .draw import draw
 from .envelope import api_view, enhance_your_calm, error, unauthorized
@@ -126,25 +126,38 @@ def _play(request: HttpRequest, codes, users) -> tuple[HttpResponse, str]:
                 403, "Forbidden", f"This API client is not enabled for contest code {code}."
             ), "forbidden"
     now = timezone.now()
-    day, hour = contest.local_day(now)
-    if not contest.is_active_on(day):
+    if not contest.is_active_on(contest.local_date(now)):
         return error(
             422, "Contest in not active", f"The contest with code {code} is not active."
         ), "inactive"
     if contest.wmax is not None and not player:
         return error(400, "User missing", "Specify user parameter."), "no_user"
 
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return _draw(request, contest, caller, player, now)
+    if not idempotency.KEY.fullmatch(key):
+        return idempotency.invalid_key(), "bad_key"
+    client_id = caller.client_id if caller else None
+    return idempotency.answer_once(
+        key, client_id, code, player, now, lambda: _draw(request, contest, caller, player, now)
+    )
+
+
+def _draw(request, contest, caller, player: str, now: dt.datetime) -> tuple[HttpResponse, str]:
+    """Count the play and draw: the answers of a play that every check let through."""
+    day, hour = contest.local_day(now)
     play_counts.count_play(contest.id, day, hour)
     client_id = None
     if caller is not None:
         client_id = caller.client_id
         note_token_use(caller.token_id, now)
     if contest.wmax is not None and caps.is_capped(contest, day, client_id, player):
-        return enhance_your_calm(contest.wmax, code), "capped"
+        return enhance_your_calm(contest.wmax, contest.code), "capped"
     try:
         win = draw(contest, now, request_id=request.id, player=player, client_id=client_id)
     except DailyCapReached:
-        return enhance_your_calm(contest.wmax, code), "capped"
+        return enhance_your_calm(contest.wmax, contest.code), "capped"
     if win is None:
         return HttpResponse(LOST, content_type="application/json"), "lost"
     prize = {"code": win.prize.code, "name": win.prize.name}
