@@ -2,7 +2,8 @@
 
 Two guarantees rest on the database, not on luck:
 - one plan per prize and day: a unique row, created in the same transaction as its
-  moments, so a process that loses the race simply reads the winner's plan;
+  moments (written by storing.py: COPY on PostgreSQL), so a process that loses the race
+  simply reads the winner's plan;
 - one win per moment: claims lock the earliest due moment with FOR UPDATE SKIP LOCKED
   (PostgreSQL) or inside an IMMEDIATE transaction (SQLite), and the win's one-to-one
   link to its moment makes a second award impossible.
@@ -10,17 +11,15 @@ Two guarantees rest on the database, not on luck:
 
 import datetime as dt
 import hashlib
-import itertools
 import random
+from collections.abc import Sequence
 
 from django.db import IntegrityError, connection, transaction
 
 from ..models import Contest, DayPlan, Prize, Win, WinningMoment
-from .planning import day_bounds, plan_moments
+from .planning import day_bounds
 from .sealing import Seal, new_salt
-
-# Rows per INSERT when a plan's moments are written; bounds memory for huge perday.
-MOMENT_BATCH = 5000
+from .storing import write_moments
 
 
 def make_plan(
@@ -31,13 +30,20 @@ def make_plan(
     A plan made during its day covers only what is left of it. Returns None when the
     day is already over and has no plan: there is nothing left to plan.
     """
-    day_start, day_end = day_bounds(day, prize.contest.zone)
-    window_start = max(day_start, now)
     try:
         return DayPlan.objects.get(prize=prize, day=day)
     except DayPlan.DoesNotExist:
-        if window_start >= day_end:
-            return None
+        return _make_missing_plan(prize, day, now, rng)
+
+
+def _make_missing_plan(
+    prize: Prize, day: dt.date, now: dt.datetime, rng: random.Random | None
+) -> DayPlan | None:
+    """Make the plan that was missing a moment ago, or read the one a racing process made."""
+    day_start, day_end = day_bounds(day, prize.contest.zone)
+    window_start = max(day_start, now)
+    if window_start >= day_end:
+        return None
     salt = new_salt()
     seal = Seal(prize.contest.code, prize.code, day, salt)
     try:
@@ -52,13 +58,7 @@ def make_plan(
                 salt=salt,
             )
             plan.save()
-            moments = plan_moments(window_start, day_end, prize.perday, rng)
-            while batch := list(itertools.islice(moments, MOMENT_BATCH)):
-                seal.add(batch)
-                WinningMoment.objects.bulk_create(
-                    WinningMoment(plan=plan, contest_id=prize.contest_id, day=day, at=at)
-                    for at in batch
-                )
+            write_moments(plan, day_end, seal, rng)
             # The only write to a plan after its insert, inside the same transaction.
             DayPlan.objects.filter(pk=plan.pk).update(commitment=seal.hexdigest())
             plan.commitment = seal.hexdigest()
@@ -72,14 +72,38 @@ def ensure_plans(
     contest: Contest, day: dt.date, now: dt.datetime, rng: random.Random | None = None
 ) -> int:
     """Make the missing plans of every prize of the contest for `day`; return how many."""
+    [made] = ensure_many_plans([(contest, day)], now, rng)
+    return made
+
+
+def ensure_many_plans(
+    contest_days: Sequence[tuple[Contest, dt.date]],
+    now: dt.datetime,
+    rng: random.Random | None = None,
+) -> list[int]:
+    """Make the missing plans of each (contest, day); return how many for each pair.
+
+    One query finds the plans already made, whatever the number of pairs; the prizes
+    come from `contest.prizes`, so a caller that prefetched them costs no more queries.
+    """
+    if not contest_days:
+        return []
     planned = set(
-        DayPlan.objects.filter(prize__contest=contest, day=day).values_list("prize_id", flat=True)
+        DayPlan.objects.filter(
+            prize__contest__in={contest.pk for contest, _ in contest_days},
+            day__in={day for _, day in contest_days},
+        ).values_list("prize_id", "day")
     )
-    made = 0
-    for prize in contest.prizes.exclude(pk__in=planned):
-        prize.contest = contest
-        if make_plan(prize, day, now, rng) is not None:
-            made += 1
+    made = []
+    for contest, day in contest_days:
+        count = 0
+        for prize in contest.prizes.all():
+            if (prize.pk, day) in planned:
+                continue
+            prize.contest = contest
+            if _make_missing_plan(prize, day, now, rng) is not None:
+                count += 1
+        made.append(count)
     return made
 
 
