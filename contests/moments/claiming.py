@@ -15,6 +15,8 @@ import random
 from collections.abc import Sequence
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import DateTimeField, F, Func
+from django.utils import timezone
 
 from ..models import Contest, DayPlan, Prize, Win, WinningMoment
 from .planning import day_bounds
@@ -111,10 +113,17 @@ class DailyCapReached(Exception):
     """The player already has the contest's most wins for the day."""
 
 
+class TransactionTimestamp(Func):
+    """PostgreSQL's transaction_timestamp(): one instant for every statement of a transaction."""
+
+    template = "TRANSACTION_TIMESTAMP()"
+    output_field = DateTimeField()
+
+
 def claim_moment(
     contest_id: int,
     day: dt.date,
-    now: dt.datetime,
+    now: dt.datetime | None = None,
     *,
     request_id: str,
     player: str = "",
@@ -126,7 +135,15 @@ def claim_moment(
     The win is committed when this returns, so a winning answer always has its row.
     With a cap (`wmax`), raise DailyCapReached instead when the player has reached it;
     the due moment then stays for the next player.
+
+    `now` None means the database's clock on PostgreSQL (docs/scaling.md, "One clock for
+    awards"): a moment is due once the claim's transaction began at or after it, and that
+    instant is the win's `won_at`, whatever the clock of the process that asks. Elsewhere
+    None is the process clock. A given `now` (simulations, tests) is used as it is.
     """
+    judged_by_database = now is None and connection.vendor == "postgresql"
+    if now is None and not judged_by_database:
+        now = timezone.now()
     with transaction.atomic():
         if wmax is not None:
             _lock_player_day(contest_id, day, client_id, player)
@@ -135,15 +152,21 @@ def claim_moment(
             ).count()
             if won >= wmax:
                 raise DailyCapReached
+        due = WinningMoment.objects.select_for_update(skip_locked=True, of=("self",))
+        if judged_by_database:
+            due = due.annotate(judged_at=TransactionTimestamp()).filter(at__lte=F("judged_at"))
+        else:
+            due = due.filter(at__lte=now)
         moment = (
-            WinningMoment.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("plan__prize")
-            .filter(contest_id=contest_id, day=day, claimed=False, at__lte=now)
+            due.select_related("plan__prize")
+            .filter(contest_id=contest_id, day=day, claimed=False)
             .order_by("at", "id")
             .first()
         )
         if moment is None:
             return None
+        if judged_by_database:
+            now = moment.judged_at
         WinningMoment.objects.filter(pk=moment.pk).update(claimed=True)
         return Win.objects.create(
             moment=moment,
