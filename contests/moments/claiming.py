@@ -60,7 +60,7 @@ def _make_missing_plan(
                 salt=salt,
             )
             plan.save()
-            write_moments(plan, day_end, seal, rng)
+            write_moments(plan, seal, rng)
             # The only write to a plan after its insert, inside the same transaction.
             DayPlan.objects.filter(pk=plan.pk).update(commitment=seal.hexdigest())
             plan.commitment = seal.hexdigest()

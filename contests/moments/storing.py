@@ -24,20 +24,16 @@ MOMENT_BATCH = 5000
 COPY_READ_SIZE = 256 * 1024
 
 
-def write_moments(
-    plan: DayPlan, window_end: dt.datetime, seal: Seal, rng: random.Random | None = None
-) -> None:
+def write_moments(plan: DayPlan, seal: Seal, rng: random.Random | None = None) -> None:
     """Draw the plan's moments over its window, add them to `seal` and store them."""
     if connection.vendor == "postgresql":
-        _copy_moments(plan, window_end, seal, rng)
+        _copy_moments(plan, seal, rng)
     else:
-        _insert_moments(plan, window_end, seal, rng)
+        _insert_moments(plan, seal, rng)
 
 
-def _insert_moments(
-    plan: DayPlan, window_end: dt.datetime, seal: Seal, rng: random.Random | None
-) -> None:
-    moments = plan_moments(plan.window_start, window_end, plan.moment_count, rng)
+def _insert_moments(plan: DayPlan, seal: Seal, rng: random.Random | None) -> None:
+    moments = plan_moments(plan.window_start, plan.window_end, plan.moment_count, rng)
     while batch := list(itertools.islice(moments, MOMENT_BATCH)):
         seal.add(batch)
         WinningMoment.objects.bulk_create(
@@ -46,10 +42,8 @@ def _insert_moments(
         )
 
 
-def _copy_moments(
-    plan: DayPlan, window_end: dt.datetime, seal: Seal, rng: random.Random | None
-) -> None:
-    span = (window_end - plan.window_start) // dt.timedelta(microseconds=1)
+def _copy_moments(plan: DayPlan, seal: Seal, rng: random.Random | None) -> None:
+    span = (plan.window_end - plan.window_start) // dt.timedelta(microseconds=1)
     lines = moment_lines(plan.window_start, plan_offsets(span, plan.moment_count, rng))
     prefix = f"{plan.pk}\t{plan.prize.contest_id}\t{plan.day.isoformat()}\t"
     rows = _CopyRows(_sealed_batches(lines, seal), prefix, suffix="\tf\n")
