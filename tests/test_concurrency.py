@@ -96,3 +96,24 @@ def test_racing_planners_make_exactly_one_plan_per_prize(make_contest):
     run_together(lambda index: ensure_plans(contest, DAY, midnight))
     assert DayPlan.objects.count() == 1
     assert WinningMoment.objects.count() == 2000
+
+
+def test_racing_makers_of_a_big_plan_leave_one_plan_that_verifies(make_contest, monkeypatch):
+    # Many batches per plan (COPY on PostgreSQL), so the losers race well into the winner's write.
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from contests.moments import storing
+    from contests.moments.claiming import make_plan
+
+    monkeypatch.setattr(storing, "MOMENT_BATCH", 100)
+    contest = make_contest(perday=3000)
+    midnight = day_bounds(DAY, ROME)[0]
+    plans = run_together(lambda index: make_plan(contest.prizes.get(), DAY, midnight).pk)
+    [plan] = DayPlan.objects.all()
+    assert set(plans) == {plan.pk}
+    assert WinningMoment.objects.filter(plan=plan).count() == 3000
+    out = StringIO()
+    call_command("verify_plans", stdout=out)
+    assert out.getvalue().strip() == "Checked 1 plan(s): every one matches its seal."

@@ -2,7 +2,8 @@
 
 Two guarantees rest on the database, not on luck:
 - one plan per prize and day: a unique row, created in the same transaction as its
-  moments, so a process that loses the race simply reads the winner's plan;
+  moments (written by storing.py: COPY on PostgreSQL), so a process that loses the race
+  simply reads the winner's plan;
 - one win per moment: claims lock the earliest due moment with FOR UPDATE SKIP LOCKED
   (PostgreSQL) or inside an IMMEDIATE transaction (SQLite), and the win's one-to-one
   link to its moment makes a second award impossible.
@@ -10,17 +11,17 @@ Two guarantees rest on the database, not on luck:
 
 import datetime as dt
 import hashlib
-import itertools
 import random
+from collections.abc import Sequence
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import DateTimeField, F, Func
+from django.utils import timezone
 
 from ..models import Contest, DayPlan, Prize, Win, WinningMoment
-from .planning import day_bounds, plan_moments
+from .planning import day_bounds
 from .sealing import Seal, new_salt
-
-# Rows per INSERT when a plan's moments are written; bounds memory for huge perday.
-MOMENT_BATCH = 5000
+from .storing import write_moments
 
 
 def make_plan(
@@ -31,13 +32,20 @@ def make_plan(
     A plan made during its day covers only what is left of it. Returns None when the
     day is already over and has no plan: there is nothing left to plan.
     """
-    day_start, day_end = day_bounds(day, prize.contest.zone)
-    window_start = max(day_start, now)
     try:
         return DayPlan.objects.get(prize=prize, day=day)
     except DayPlan.DoesNotExist:
-        if window_start >= day_end:
-            return None
+        return _make_missing_plan(prize, day, now, rng)
+
+
+def _make_missing_plan(
+    prize: Prize, day: dt.date, now: dt.datetime, rng: random.Random | None
+) -> DayPlan | None:
+    """Make the plan that was missing a moment ago, or read the one a racing process made."""
+    day_start, day_end = day_bounds(day, prize.contest.zone)
+    window_start = max(day_start, now)
+    if window_start >= day_end:
+        return None
     salt = new_salt()
     seal = Seal(prize.contest.code, prize.code, day, salt)
     try:
@@ -52,13 +60,7 @@ def make_plan(
                 salt=salt,
             )
             plan.save()
-            moments = plan_moments(window_start, day_end, prize.perday, rng)
-            while batch := list(itertools.islice(moments, MOMENT_BATCH)):
-                seal.add(batch)
-                WinningMoment.objects.bulk_create(
-                    WinningMoment(plan=plan, contest_id=prize.contest_id, day=day, at=at)
-                    for at in batch
-                )
+            write_moments(plan, seal, rng)
             # The only write to a plan after its insert, inside the same transaction.
             DayPlan.objects.filter(pk=plan.pk).update(commitment=seal.hexdigest())
             plan.commitment = seal.hexdigest()
@@ -72,14 +74,38 @@ def ensure_plans(
     contest: Contest, day: dt.date, now: dt.datetime, rng: random.Random | None = None
 ) -> int:
     """Make the missing plans of every prize of the contest for `day`; return how many."""
+    [made] = ensure_many_plans([(contest, day)], now, rng)
+    return made
+
+
+def ensure_many_plans(
+    contest_days: Sequence[tuple[Contest, dt.date]],
+    now: dt.datetime,
+    rng: random.Random | None = None,
+) -> list[int]:
+    """Make the missing plans of each (contest, day); return how many for each pair.
+
+    One query finds the plans already made, whatever the number of pairs; the prizes
+    come from `contest.prizes`, so a caller that prefetched them costs no more queries.
+    """
+    if not contest_days:
+        return []
     planned = set(
-        DayPlan.objects.filter(prize__contest=contest, day=day).values_list("prize_id", flat=True)
+        DayPlan.objects.filter(
+            prize__contest__in={contest.pk for contest, _ in contest_days},
+            day__in={day for _, day in contest_days},
+        ).values_list("prize_id", "day")
     )
-    made = 0
-    for prize in contest.prizes.exclude(pk__in=planned):
-        prize.contest = contest
-        if make_plan(prize, day, now, rng) is not None:
-            made += 1
+    made = []
+    for contest, day in contest_days:
+        count = 0
+        for prize in contest.prizes.all():
+            if (prize.pk, day) in planned:
+                continue
+            prize.contest = contest
+            if _make_missing_plan(prize, day, now, rng) is not None:
+                count += 1
+        made.append(count)
     return made
 
 
@@ -87,10 +113,17 @@ class DailyCapReached(Exception):
     """The player already has the contest's most wins for the day."""
 
 
+class TransactionTimestamp(Func):
+    """PostgreSQL's transaction_timestamp(): one instant for every statement of a transaction."""
+
+    template = "TRANSACTION_TIMESTAMP()"
+    output_field = DateTimeField()
+
+
 def claim_moment(
     contest_id: int,
     day: dt.date,
-    now: dt.datetime,
+    now: dt.datetime | None = None,
     *,
     request_id: str,
     player: str = "",
@@ -102,7 +135,15 @@ def claim_moment(
     The win is committed when this returns, so a winning answer always has its row.
     With a cap (`wmax`), raise DailyCapReached instead when the player has reached it;
     the due moment then stays for the next player.
+
+    `now` None means the database's clock on PostgreSQL (docs/scaling.md, "One clock for
+    awards"): a moment is due once the claim's transaction began at or after it, and that
+    instant is the win's `won_at`, whatever the clock of the process that asks. Elsewhere
+    None is the process clock. A given `now` (simulations, tests) is used as it is.
     """
+    judged_by_database = now is None and connection.vendor == "postgresql"
+    if now is None and not judged_by_database:
+        now = timezone.now()
     with transaction.atomic():
         if wmax is not None:
             _lock_player_day(contest_id, day, client_id, player)
@@ -111,15 +152,21 @@ def claim_moment(
             ).count()
             if won >= wmax:
                 raise DailyCapReached
+        due = WinningMoment.objects.select_for_update(skip_locked=True, of=("self",))
+        if judged_by_database:
+            due = due.annotate(judged_at=TransactionTimestamp()).filter(at__lte=F("judged_at"))
+        else:
+            due = due.filter(at__lte=now)
         moment = (
-            WinningMoment.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("plan__prize")
-            .filter(contest_id=contest_id, day=day, claimed=False, at__lte=now)
+            due.select_related("plan__prize")
+            .filter(contest_id=contest_id, day=day, claimed=False)
             .order_by("at", "id")
             .first()
         )
         if moment is None:
             return None
+        if judged_by_database:
+            now = moment.judged_at
         WinningMoment.objects.filter(pk=moment.pk).update(claimed=True)
         return Win.objects.create(
             moment=moment,

@@ -19,6 +19,11 @@ EARLY_PART = 0.5
 
 _system_random = secrets.SystemRandom()
 
+# Slots whose random words are drawn at once: bounds memory, amortises the system call.
+DRAW_BATCH = 4096
+_WORD_RANGE = 2**64
+_WORD_MASK = _WORD_RANGE - 1
+
 
 def day_bounds(day: dt.date, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
     """Return the UTC instants of the local midnights that begin and end `day`.
@@ -41,15 +46,41 @@ def plan_moments(
     Integer microseconds keep every moment inside its own slot, whatever `count`.
     The default generator is the operating system's cryptographic one.
     """
+    span = _span_microseconds(window_start, window_end)
+    for offset in plan_offsets(span, count, rng):
+        yield window_start + dt.timedelta(microseconds=offset)
+
+
+def plan_offsets(span: int, count: int, rng: random.Random | None = None) -> Iterator[int]:
+    """Yield the moments of a window `span` microseconds long as ascending offsets into it.
+
+    The random words are drawn a batch at a time (one system call per batch with the
+    operating system's generator, not one per moment) and mapped onto each slot's early
+    part by multiply-and-shift, redrawn in the rare case that would favour some offsets:
+    every offset of the early part stays exactly as likely.
+    """
     if count < 1:
         raise ValueError("count must be at least 1")
-    if window_end <= window_start:
+    if span < 1:
         raise ValueError("the window must end after it starts")
     rng = rng or _system_random
-    span = (window_end - window_start) // dt.timedelta(microseconds=1)
-    for slot in range(count):
-        slot_start = span * slot // count
-        slot_width = span * (slot + 1) // count - slot_start
-        early_width = max(1, int(slot_width * EARLY_PART))
-        offset = slot_start + rng.randrange(early_width)
-        yield window_start + dt.timedelta(microseconds=offset)
+    for first in range(0, count, DRAW_BATCH):
+        slots = range(first, min(count, first + DRAW_BATCH))
+        words = memoryview(rng.randbytes(8 * len(slots))).cast("Q")
+        for slot, word in zip(slots, words, strict=True):
+            slot_start = span * slot // count
+            slot_width = span * (slot + 1) // count - slot_start
+            early_width = max(1, int(slot_width * EARLY_PART))
+            product = word * early_width
+            if product & _WORD_MASK < early_width and (
+                product & _WORD_MASK < (_WORD_RANGE - early_width) % early_width
+            ):
+                yield slot_start + rng.randrange(early_width)
+            else:
+                yield slot_start + (product >> 64)
+
+
+def _span_microseconds(window_start: dt.datetime, window_end: dt.datetime) -> int:
+    if window_end <= window_start:
+        raise ValueError("the window must end after it starts")
+    return (window_end - window_start) // dt.timedelta(microseconds=1)

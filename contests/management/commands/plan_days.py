@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from contests.management.arguments import positive_int
 from contests.models import Contest
-from contests.moments.claiming import ensure_plans
+from contests.moments.claiming import ensure_many_plans
 
 
 class Command(BaseCommand):
@@ -27,14 +27,21 @@ class Command(BaseCommand):
             contests = contests.filter(code=contest)
             if not contests:
                 raise CommandError(f"Contest {contest} not found.")
-        made = 0
-        for item in contests:
-            today = item.local_date(now)
-            for offset in range(days):
-                day = today + dt.timedelta(days=offset)
-                if item.is_active_on(day):
-                    count = ensure_plans(item, day, now)
-                    made += count
-                    if count:
-                        self.stdout.write(f"{item.code} {day}: planned {count} prize(s)")
-        self.stdout.write(f"Made {made} plan(s); every other day asked for was already planned.")
+        # Two queries for the contests and their prizes, one for the plans already made.
+        wanted = [
+            (item, day)
+            for item in contests
+            for day in self.days_from(item.local_date(now), days)
+            if item.is_active_on(day)
+        ]
+        counts = ensure_many_plans(wanted, now)
+        for (item, day), count in zip(wanted, counts, strict=True):
+            if count:
+                self.stdout.write(f"{item.code} {day}: planned {count} prize(s)")
+        self.stdout.write(
+            f"Made {sum(counts)} plan(s); every other day asked for was already planned."
+        )
+
+    @staticmethod
+    def days_from(today: dt.date, days: int) -> list[dt.date]:
+        return [today + dt.timedelta(days=offset) for offset in range(days)]
