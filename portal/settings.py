@@ -151,6 +151,13 @@ PLAY_MEMORY_MAX_AGE = env.float("PLAY_MEMORY_MAX_AGE", default=1.0)
 # 0 writes them only on demand and at exit (the test suite).
 BUFFER_FLUSH_INTERVAL = env.float("BUFFER_FLUSH_INTERVAL", default=1.0)
 
+# Who judges whether a moment is due when a play claims it: "database" (on PostgreSQL, the
+# claim's transaction time, one clock for every replica) or "process" (the play's own clock,
+# which tests move in time). SQLite always uses the process clock.
+AWARD_CLOCK = env.str("AWARD_CLOCK", default="database")
+if AWARD_CLOCK not in ("database", "process"):
+    raise ImproperlyConfigured("AWARD_CLOCK must be 'database' or 'process'.")
+
 # Auth -------------------------------------------------------------------------------
 
 AUTH_PASSWORD_VALIDATORS = [

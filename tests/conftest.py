@@ -89,6 +89,8 @@ def live_server(request, collected_static):
 # No thread writes the play path's batches in this process: each test's database
 # transaction is invisible to other threads. Readers write them first (contests/buffered.py).
 settings.BUFFER_FLUSH_INTERVAL = 0
+# Tests move the process's clock (time_machine); plays through gunicorn use the database's.
+settings.AWARD_CLOCK = "process"
 
 
 @pytest.fixture(autouse=True)
