@@ -49,11 +49,7 @@ def play(request: HttpRequest) -> HttpResponse:
             return response
         codes = params.get("contest", ())
         if codes and codes[0]:
-            code = (
-                codes[0]
-                if is_contest_code(codes[0])
-                else json.dumps(codes[0][: CONTEST_CODE_MAX_LENGTH + 8])
-            )
+            code = _printable(codes[0])
         response, outcome = _play(request, codes, params.get("user", ()))
         return response
     finally:
