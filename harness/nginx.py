@@ -2,6 +2,7 @@
 official nginx image renders it: for the tests, and by hand.
 
     nginx = start_nginx([one.address, two.address], directory=tmp)   # one upstream block
+    nginx.directory / "nginx-access.log"     # upstream=127.0.0.1:PORT on every line
     nginx.https("/play/?contest=C0001")      # TLS under the portal's name, no DNS
     nginx.http("/nginx-health", host="127.0.0.1")
 
@@ -15,6 +16,7 @@ import re
 import socket
 import ssl
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -117,6 +119,7 @@ class Nginx(Server):
     server_name: str = SERVER_NAME
     http_port: int
     cafile: Path
+    directory: Path
 
     @property
     def https_port(self) -> int:
@@ -161,7 +164,7 @@ class Nginx(Server):
 def start_nginx(
     upstreams: Sequence[str],
     *,
-    directory: Path,
+    directory: Path | None = None,
     server_name: str = SERVER_NAME,
     certificate: tuple[Path, Path] | None = None,
     static_root: Path | None = None,
@@ -173,12 +176,15 @@ def start_nginx(
 ) -> Nginx:
     """Start Nginx with the production template, balancing over `upstreams` ("host:port").
 
-    The play rate and burst default to .env.prod.example's. `directory` gets the
-    rendered configuration, the certificate, the logs (nginx-access.log, where the
-    template's access_log goes, and nginx-error.log) and Nginx's temporary files.
+    The play rate and burst default to .env.prod.example's. `directory` (a new temporary
+    one by default; pytest's tmp_path in tests) gets the rendered configuration, the
+    certificate, the logs (nginx-access.log, where the template's access_log goes, and
+    nginx-error.log) and Nginx's temporary files. Nginx passes each /play/ to one upstream
+    only (proxy_next_upstream off): the first play sent to a stopped one gets the 502.
     """
     if not upstreams:
         raise ValueError("start_nginx needs at least one upstream")
+    directory = Path(directory or tempfile.mkdtemp(prefix="harness-nginx-"))
     directory.mkdir(parents=True, exist_ok=True)
     cert, key = certificate or self_signed_certificate(directory, server_name, openssl)
     http_port, https_port = free_port(), free_port()
@@ -204,6 +210,7 @@ def start_nginx(
     )
     server = Nginx("nginx", started.process, port=https_port, log=error_log)
     server.server_name, server.http_port, server.cafile = server_name, http_port, cert
+    server.directory = directory
     try:
         server.wait_for_port(seconds=timeout)
     except BaseException:

@@ -11,7 +11,7 @@ from django.db import connection
 from harness.servers import ROOT, RedisServer, Server, start_gunicorn, start_redis
 from tests.invariants import Answer
 
-__all__ = ["ROOT", "gunicorn", "gunicorn_server", "play", "redis_server"]
+__all__ = ["ROOT", "app_environment", "gunicorn", "gunicorn_server", "play", "redis_server"]
 
 
 def database_url() -> str:
