@@ -1,6 +1,6 @@
 """The portal's URLs plus a constant JSON view: the ceiling for a Django view on this stack.
 
-Selected only by the benchmark, with DJANGO_ROOT_URLCONF=bench.urls.
+Selected only by the benchmark, through bench/settings.py.
 """
 
 from django.http import HttpRequest, JsonResponse

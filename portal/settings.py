@@ -39,9 +39,7 @@ if not DEBUG:
             f"{' and '.join(missing)} must be set when DJANGO_DEBUG is off (see .env.prod.example)."
         )
 
-ALLOWED_HOSTS = env.list(
-    "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"]
-)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -70,8 +68,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-# The benchmark mounts a baseline view beside the portal's URLs (bench/urls.py).
-ROOT_URLCONF = env("DJANGO_ROOT_URLCONF", default="portal.urls")
+ROOT_URLCONF = "portal.urls"
 # Production may move the admin away from the address every scanner tries first.
 ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/")
 WSGI_APPLICATION = "portal.wsgi.application"
@@ -104,8 +101,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 30,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
-    # Threads in the concurrency tests need a real file, not a shared in-memory db.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / ".test-db.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

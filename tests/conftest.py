@@ -36,6 +36,25 @@ def pytest_report_header(config):
     return f"database: {db}; cache: {settings.CACHES['default']['BACKEND']}"
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """On SQLite, a test database in a file: gunicorn in the wire tests, and the threads of
+    the concurrency tests, must open the same database as the test (not an in-memory one)."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        db["TEST"] = {**db.get("TEST", {}), "NAME": str(settings.BASE_DIR / ".test-db.sqlite3")}
+
+
+@pytest.fixture(scope="session")
+def topology(tmp_path_factory):
+    """Nginx → gunicorn → PostgreSQL and Redis as deployed (tests/topology.py), started once
+    for every test_topology_*.py file."""
+    from tests.topology import running_topology
+
+    with running_topology(tmp_path_factory.mktemp("topology")) as site:
+        yield site
+
+
 @pytest.fixture(scope="session", autouse=True)
 def expected_services(django_db_setup, django_db_blocker):
     """Fail, rather than skip quietly, when CI asked for a backend the settings don't use."""

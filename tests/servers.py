@@ -1,30 +1,17 @@
-"""Real servers for tests that must see the wire: gunicorn on a free loopback port, and a
-private Redis that a test may kill and start again."""
+"""Real servers for tests that must see the wire: gunicorn on the test database, a private
+Redis that a test may kill and start again. The machinery is harness/servers.py's."""
 
 import contextlib
 import http.client
 import os
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.db import connection
 
+from harness.servers import ROOT, RedisServer, Server, start_gunicorn, start_redis
 from tests.invariants import Answer
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["ROOT", "app_environment", "gunicorn", "gunicorn_server", "play", "redis_server"]
 
 
 def database_url() -> str:
@@ -37,71 +24,23 @@ def database_url() -> str:
 
 
 def app_environment(**extra: str) -> dict[str, str]:
+    """os.environ, with the test database and the tests' cache (Redis, if they use it)."""
     env = {**os.environ, "DATABASE_URL": database_url()}
-    redis_url = settings.CACHES["default"]["LOCATION"]
     if "redis" in settings.CACHES["default"]["BACKEND"]:
-        env["REDIS_URL"] = redis_url
+        env["REDIS_URL"] = settings.CACHES["default"]["LOCATION"]
     return {**env, **extra}
 
 
-@dataclass
-class Gunicorn:
-    """A running gunicorn: its base URL and its master process."""
-
-    base: str
-    process: subprocess.Popen
-
-    def worker_pids(self) -> list[int]:
-        """The pids of the master's children: its workers."""
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in path.read_text().split()]
-
-
-@contextlib.contextmanager
-def gunicorn_server(workers: int = 2, **env: str):
-    """Run the portal under gunicorn on the test database; yield the running server."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "portal.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--log-level", "warning",
-         # gunicorn's control socket has one path per user: parallel servers would contend.
-         "--no-control-socket"],
-        cwd=ROOT,
-        env=app_environment(**env),
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base + "/play/", process)
-        yield Gunicorn(base, process)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+def gunicorn_server(workers: int = 2, **env: str) -> Server:
+    """The portal under gunicorn on the test database: `with gunicorn_server() as server`."""
+    return start_gunicorn(app_environment(**env), workers=workers, args=["--log-level", "warning"])
 
 
 @contextlib.contextmanager
 def gunicorn(workers: int = 2, **env: str):
     """Run the portal under gunicorn on the test database; yield its base URL."""
     with gunicorn_server(workers, **env) as server:
-        yield server.base
-
-
-def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=1)  # noqa: S310 (loopback test server)
-            return
-        except urllib.error.HTTPError:
-            return  # it answered
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{url} did not answer within {seconds} s")
+        yield server.url
 
 
 def play(base: str, query: str, request_id: str, headers: dict | None = None) -> Answer:
@@ -121,43 +60,6 @@ def play(base: str, query: str, request_id: str, headers: dict | None = None) ->
         conn.close()
 
 
-class RedisServer:
-    """A private redis-server on a free port, without persistence: only this test uses it."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no"],
-            stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
-                return
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-
-    def client(self):
-        import redis
-
-        return redis.Redis.from_url(self.url, socket_timeout=2)
-
-
-@contextlib.contextmanager
-def redis_server():
-    server = RedisServer()
-    server.start()
-    try:
-        yield server
-    finally:
-        server.kill()
+def redis_server() -> RedisServer:
+    """A private Redis, killed and started again at will: `with redis_server() as redis`."""
+    return start_redis()

@@ -1,6 +1,6 @@
 """The Docker and Compose files, checked without a Docker engine: valid, and shaped as meant.
 
-What runs for real (Nginx → gunicorn → PostgreSQL + Redis) is in test_topology.py.
+What runs for real (Nginx → gunicorn → PostgreSQL + Redis) is in the test_topology_*.py files.
 """
 
 import os
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.nginx_template import TEMPLATES, referenced_names, render
+from harness.nginx import TEMPLATES, referenced_names, render
 from tests.test_production_settings import env_file
 from tests.tools import tool
 

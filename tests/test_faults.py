@@ -65,12 +65,12 @@ def test_plays_go_on_from_the_database_while_redis_is_away(make_contest):
     Contest.objects.filter(code="C0002").update(wmax=100)
     queries = ["contest=C0001", "contest=C0002&user=ann"]
     with redis_server() as redis, gunicorn_server(workers=2, REDIS_URL=redis.url) as server:
-        before = plays(server.base, "before", queries * 10)
+        before = plays(server.url, "before", queries * 10)
         assert redis.client().keys("*play:player:*"), "the cache is not used to begin with"
         redis.kill()
-        away = plays(server.base, "away", queries * 30)
+        away = plays(server.url, "away", queries * 30)
         redis.start()
-        back = plays(server.base, "back", queries * 10)
+        back = plays(server.url, "back", queries * 10)
         cached_again = redis.client().keys("*play:*")
 
     outcome = check_invariants(before + away + back)
@@ -113,12 +113,12 @@ def test_killed_database_connections_cost_a_503_at_most(make_contest):
         killer = threading.Thread(target=terminate_app_sessions)
         killer.start()
         try:
-            during = plays(server.base, "during", ["contest=C0001"] * 200)
+            during = plays(server.url, "during", ["contest=C0001"] * 200)
         finally:
             stop.set()
             killer.join()
-        after = plays(server.base, "after", ["contest=C0001"] * 20)
-        swept = sweep(server.base, "contest=C0001")
+        after = plays(server.url, "after", ["contest=C0001"] * 20)
+        swept = sweep(server.url, "contest=C0001")
 
     assert sum(terminated) > 0, "no session was terminated: the fault was not injected"
     assert set(a.status for a in during) <= {200, 503}
@@ -143,7 +143,7 @@ def test_a_killed_worker_loses_no_moment_and_awards_none_twice(make_contest):
     with gunicorn_server(workers=3) as server:
         with concurrent.futures.ThreadPoolExecutor(THREADS) as pool:
             futures = [
-                pool.submit(play, server.base, "contest=C0001", f"burst-{index}")
+                pool.submit(play, server.url, "contest=C0001", f"burst-{index}")
                 for index in range(100)  # fewer than the moments: the sweep claims the rest
             ]
             for done, _ in enumerate(concurrent.futures.as_completed(futures), start=1):
@@ -152,7 +152,7 @@ def test_a_killed_worker_loses_no_moment_and_awards_none_twice(make_contest):
                     os.kill(pid, signal.SIGKILL)
                     killed.append(pid)
             burst = [future.result() for future in futures]
-        swept = sweep(server.base, "contest=C0001")
+        swept = sweep(server.url, "contest=C0001")
 
     assert len(killed) == 2
     statuses = {a.status for a in burst}

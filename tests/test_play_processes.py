@@ -28,7 +28,7 @@ SETTINGS = {"PLAY_MEMORY_MAX_AGE": str(MAX_AGE), "BUFFER_FLUSH_INTERVAL": "1"}
 
 
 def status(server, query, headers=None) -> int:
-    return play(server.base, query, "check", headers).status
+    return play(server.url, query, "check", headers).status
 
 
 def seconds_until(servers, query, wanted: int, headers=None) -> float:
@@ -83,11 +83,11 @@ def test_a_stale_memory_never_awards_a_moment_twice(make_contest, two_processes)
     first, second = two_processes
     contest_with_plan(make_contest, "C0001", due=5, later=2)
     # The second process learns the next moment while all five are due, then sleeps.
-    assert play(second.base, "contest=C0001", "early").won
-    answers = [play(first.base, "contest=C0001", f"first-{n}") for n in range(10)]
+    assert play(second.url, "contest=C0001", "early").won
+    answers = [play(first.url, "contest=C0001", f"first-{n}") for n in range(10)]
     assert sum(answer.won for answer in answers) == 4
     # Its memory still says a moment is due: each play asks the database, which says no.
-    late = [play(second.base, "contest=C0001", f"second-{n}") for n in range(10)]
+    late = [play(second.url, "contest=C0001", f"second-{n}") for n in range(10)]
     assert not any(answer.won for answer in late)
     assert Win.objects.count() == 5
     assert len(set(Win.objects.values_list("moment_id", flat=True))) == 5
@@ -101,10 +101,9 @@ def test_a_graceful_stop_writes_every_count(make_contest):
     contest_with_plan(make_contest, "C0001", due=0, later=2)
     with gunicorn_server(workers=1, BUFFER_FLUSH_INTERVAL="3600") as server:
         for n in range(40):
-            assert play(server.base, "contest=C0001", f"p{n}").status == 200
+            assert play(server.url, "contest=C0001", f"p{n}").status == 200
         assert stored_plays() == 0  # an hour between batches: all still in memory
-        server.process.send_signal(signal.SIGTERM)
-        server.process.wait(timeout=30)
+        server.stop()  # SIGTERM: gunicorn's graceful stop
     assert stored_plays() == 40
 
 
@@ -112,10 +111,10 @@ def test_a_sigkill_loses_at_most_the_last_interval(make_contest):
     contest_with_plan(make_contest, "C0001", due=0, later=2)
     with gunicorn_server(workers=1, BUFFER_FLUSH_INTERVAL="0.5") as server:
         for n in range(30):
-            play(server.base, "contest=C0001", f"early-{n}")
+            play(server.url, "contest=C0001", f"early-{n}")
         time.sleep(0.5 + 1.5)  # an interval, and time for its batch to be written
         for n in range(20):
-            play(server.base, "contest=C0001", f"late-{n}")
+            play(server.url, "contest=C0001", f"late-{n}")
         [worker] = server.worker_pids()
         os.kill(worker, signal.SIGKILL)
         time.sleep(0.5)
