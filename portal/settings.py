@@ -2,7 +2,7 @@
 
 With no environment at all the portal runs on the embedded default: a SQLite file,
 a local-memory cache and DEBUG on. DATABASE_URL, REDIS_URL, DJANGO_SECRET_KEY and
-DJANGO_ALLOWED_HOSTS switch it to production services; see README.md and
+DJANGO_ALLOWED_HOSTS switch it to production services; see docs/operations.md and
 .env.prod.example for every variable.
 """
 

@@ -1,7 +1,7 @@
 """Sealed plans: a SHA-256 commitment to a day's moments, published before the day begins.
 
 The commitment is the SHA-256 (lowercase hex) of this UTF-8 text, every line ending in
-"\\n" (README.md, "Auditing", shows a worked example):
+"\\n" (docs/auditing.md shows a worked example):
 
     contest-portal plan v1
     contest: <contest code>
