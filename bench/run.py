@@ -87,9 +87,11 @@ class Bench:
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_LOG_LEVEL": "INFO",
-            # Production recycles workers every ~2 000 requests; here that would drop the
-            # CPU time of the workers it replaces from the per-answer figures.
+            # Recycling would drop the CPU time of the workers it replaces from the
+            # per-answer figures.
             "GUNICORN_MAX_REQUESTS": "0",
+            # As the production image: Nginx writes the access line, the play log its own.
+            "GUNICORN_ACCESS_LOG": "false",
         }
 
     @property

@@ -167,3 +167,26 @@ def test_the_cache_holds_json_never_pickle(client, make_contest, redis_only):
     raw = get_redis_connection("default").get(key)
     assert raw == b"0"  # the player's wins today, as JSON
     assert not raw.startswith(b"\x80")  # a pickle begins with its protocol byte
+
+
+def test_after_a_change_every_running_contest_is_learned_in_a_few_queries(
+    client, make_contest, settings
+):
+    settings.PLAY_MEMORY_MAX_AGE = 60
+    for code in ("C0001", "C0002", "C0003"):
+        make_contest(code, perday=1)
+    warm_up(client, "contest=C0001")  # plans C0001 only
+    PlayStateVersion.bump()  # a change elsewhere
+    memory._check_after = 0
+    with CaptureQueriesContext(connection) as learning:
+        play(client, "contest=C0001", at=rome(2020, 2, 10, 0, 0, 3))
+    with CaptureQueriesContext(connection) as after:
+        play(client, "contest=C0002", at=rome(2020, 2, 10, 0, 0, 4))
+    assert len(learning) <= 5  # the version, contests, clients, plans, next moments
+    # C0002 was learned too, but its day has no plan yet: its first play makes it.
+    assert memory.next_moment(memory.contest("C0003").id) is None
+    assert any("contests_dayplan" in q["sql"] and "INSERT" in q["sql"] for q in after)
+    with CaptureQueriesContext(connection) as known:
+        play(client, "contest=C0001", at=rome(2020, 2, 10, 0, 0, 5))
+        play(client, "contest=C0002", at=rome(2020, 2, 10, 0, 0, 6))
+    assert len(known) == 0

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError
+from django.utils import timezone
 
 from ..models import ApiToken, Contest, PlayStateVersion
 from ..moments.claiming import next_unclaimed_moment
@@ -37,7 +38,7 @@ class ContestSnapshot:
 
     __slots__ = ("_today", "client_ids", "code", "end", "id", "start", "time_zone", "wmax", "zone")
 
-    def __init__(self, contest: Contest) -> None:
+    def __init__(self, contest: Contest, client_ids: frozenset[int] | None = None) -> None:
         self.id = contest.pk
         self.code = contest.code
         self.time_zone = contest.time_zone
@@ -45,7 +46,9 @@ class ContestSnapshot:
         self.start = contest.start
         self.end = contest.end
         self.wmax = contest.wmax
-        self.client_ids = frozenset(contest.api_clients.values_list("pk", flat=True))
+        if client_ids is None:
+            client_ids = frozenset(contest.api_clients.values_list("pk", flat=True))
+        self.client_ids = client_ids
         self._today: tuple[dt.datetime, dt.datetime, dt.date] | None = None
 
     @property
@@ -122,8 +125,20 @@ class PlayMemory:
             if version != self._version:
                 self.forget()
                 self._version = version
+                self._preload()
         finally:
             self._lock.release()
+
+    def _preload(self) -> None:
+        from .preload import running_contests
+
+        try:
+            snapshots, next_moments = running_contests(timezone.now())
+        except (DatabaseError, InterfaceError):
+            return  # each play learns its contest instead
+        for snapshot in snapshots:
+            _remember(self.contests, snapshot.code, snapshot)
+        self.next_moments.update(next_moments)
 
     def contest(self, code: str) -> ContestSnapshot | None:
         """Return the contest with this code, or None if there is none."""
