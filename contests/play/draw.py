@@ -5,6 +5,7 @@ import datetime as dt
 
 from django.db import DatabaseError, InterfaceError
 
+from .. import metrics
 from ..models import Contest, Win
 from ..moments.claiming import DailyCapReached, claim_moment, ensure_plans, next_unclaimed_moment
 from . import state
@@ -47,6 +48,8 @@ def draw(
         state.remember_player_wins(contest.id, day, client_id, player, contest.wmax)
         state.remember_next_moment(contest.code, day, next_unclaimed_moment(contest.id, day))
         raise
+    if win is not None:
+        metrics.count_win(contest.code, win.prize.code)
     # Not after a database error: the connection may be gone, and a second error would
     # hide the first one. And once a win is committed, what follows only helps the cache:
     # a database error here must not turn the win into an error answer. Skipping it is

@@ -22,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
+from .. import metrics
 from ..models import CODE_PATTERN, CONTEST_CODE_MAX_LENGTH, PLAYER_MAX_LENGTH, Contest
 from ..moments import audit
 from ..moments.claiming import DailyCapReached
@@ -101,13 +102,21 @@ def play(request: HttpRequest) -> JsonResponse:
         response, outcome = _play(request, codes)
         return response
     finally:
+        seconds = time.perf_counter() - started
+        shown = _printable(code) if code else "-"
+        status = response.status_code if response else 500
+        # The same fields apart, for DJANGO_LOG_FORMAT=json (portal/logs.py).
+        fields = {"contest": shown, "outcome": outcome, "status": status}
+        fields["duration_ms"] = round(seconds * 1000, 2)
         log.info(
             "play contest=%s outcome=%s status=%s duration_ms=%.2f",
-            _printable(code) if code else "-",
+            shown,
             outcome,
-            response.status_code if response else 500,
-            (time.perf_counter() - started) * 1000,
+            status,
+            seconds * 1000,
+            extra=fields,
         )
+        metrics.observe_play(code, outcome, seconds)
 
 
 def _play(request: HttpRequest, codes: list[str]) -> tuple[JsonResponse, str]:

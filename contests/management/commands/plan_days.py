@@ -27,6 +27,10 @@ class Command(BaseCommand):
             contests = contests.filter(code=contest)
             if not contests:
                 raise CommandError(f"Contest {contest} not found.")
+        else:
+            # Run hourly by the scheduler: contests over for more than a day (in any zone)
+            # have nothing left to plan.
+            contests = contests.filter(end__gte=now.date() - dt.timedelta(days=1))
         made = 0
         for item in contests:
             today = item.local_date(now)
