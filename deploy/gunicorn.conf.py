@@ -11,7 +11,7 @@ from pathlib import Path
 # The project, importable from here: the log formats and the metrics' files live in portal/.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from portal import logs, metrics  # noqa: E402
+from portal import logs, metrics
 
 
 def _int(name: str, default: int) -> int:

@@ -88,9 +88,7 @@ def start_in_process_scheduler() -> threading.Thread | None:
     with _in_process_lock:
         if _in_process is None:
             app.conf.beat_schedule = beat_schedule(settings.JOB_SCHEDULE)
-            _in_process = EmbeddedService(
-                app, thread=True, scheduler_cls="celery.beat:Scheduler"
-            )
+            _in_process = EmbeddedService(app, thread=True, scheduler_cls="celery.beat:Scheduler")
             _in_process.start()
             log.info("jobs run in this process on the schedule (JOBS_IN_PROCESS)")
     return _in_process
