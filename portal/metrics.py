@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
+    CONTENT_TYPE_PLAIN_0_0_4,
     REGISTRY,
     CollectorRegistry,
     generate_latest,
@@ -84,7 +84,8 @@ def metrics(request):
         return HttpResponseNotFound()
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    response = HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
+    # The text format every Prometheus reads (our names need none of 1.0.0's escaping).
+    response = HttpResponse(exposition(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
     response["Cache-Control"] = "no-store"
     return response
 
