@@ -11,7 +11,14 @@ look-ups and three increments, never a label validation; contest codes only beco
 for contests that exist, so a flood of made-up codes cannot grow the series.
 """
 
+import os
+
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
+
+# In multiprocess mode a metric opens its file as soon as it exists, in any process that
+# loads the portal (a manage.py command too): the directory must be there first.
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 # The *_created series double every counter for nothing here.
 disable_created_metrics()

@@ -18,10 +18,6 @@ from celery import Celery
 from celery.schedules import crontab, schedule
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-# prometheus-client opens its files there as soon as a metric exists, which for the worker is
-# before it starts (contests/jobs.py empties it then, before the pool forks).
-if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
 log = logging.getLogger("contests.jobs")
 
