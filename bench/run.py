@@ -128,6 +128,9 @@ class Bench:
             # Production recycles workers every ~2 000 requests; here that would drop the
             # CPU time of the workers it replaces from the per-answer figures.
             "GUNICORN_MAX_REQUESTS": "0",
+            # Metrics in multiprocess mode, as the production image has them (issue 16):
+            # every play pays for its counter and histogram as it does there.
+            "PROMETHEUS_MULTIPROC_DIR": str(RESULTS / "metrics"),
         }
 
     # Services ----------------------------------------------------------------------

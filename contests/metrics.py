@@ -11,7 +11,12 @@ look-ups and three increments, never a label validation; contest codes only beco
 for contests that exist, so a flood of made-up codes cannot grow the series.
 """
 
+import atexit
+import logging
 import os
+import threading
+import time
+from bisect import bisect_left
 
 from prometheus_client import Counter, Gauge, Histogram, disable_created_metrics
 
@@ -68,19 +73,41 @@ PLANS_MISMATCHED = Gauge(
     "Stored day plans that did not match their seal at the last verify_plans run.",
     multiprocess_mode="mostrecent",
 )
+HTTP_RESPONSES = Counter(
+    "portal_http_responses_total",
+    "Answers of every view (plays, staff pages, admin), by status class: 2xx ... 5xx.",
+    ["status_class"],
+)
 WEBHOOK_DELIVERIES = Counter(
     "portal_webhook_deliveries_total",
     "Webhook deliveries attempted, by status (delivered, failed, ...).",
     ["status"],
 )
 
+# The play path's counts are buffered -------------------------------------------------------
+#
+# prometheus-client's increments are several microseconds each in multiprocess mode (a lock,
+# a pid check, a write to the mmapped file), and a play makes four of them. So a play only
+# adds to a buffer under one lock; a thread of the process writes the buffer out every
+# FLUSH_SECONDS, and at exit (gunicorn's worker_exit hook). A scrape may thus be up to a
+# second behind; nothing is lost unless the process is killed outright (SIGKILL).
+
+FLUSH_SECONDS = 1.0
+
 # Outcomes of plays whose code named a contest that exists; every other outcome is
 # counted under contest "-" (contests/play/views.py gives the outcomes).
 _NAMED_CONTEST = frozenset({"lost", "capped", "inactive", "forbidden", "no_token", "no_user"})
+_BOUNDS = list(PLAY_DURATION._upper_bounds)
 
+_lock = threading.Lock()
+_plays: dict[tuple[str, str], int] = {}
+_wins: dict[tuple[str, str], int] = {}
+_responses = [0] * 6
+_buckets = [0] * len(_BOUNDS)
+_duration = [0.0]
+_flusher: threading.Thread | None = None
 _play_children: dict[tuple[str, str], object] = {}
 _win_children: dict[tuple[str, str], object] = {}
-_observe_duration = PLAY_DURATION.observe
 
 
 def observe_play(code: str, outcome: str, seconds: float) -> None:
@@ -91,20 +118,91 @@ def observe_play(code: str, outcome: str, seconds: float) -> None:
         key = (code, "won")
     else:
         key = ("-", outcome)
-    child = _play_children.get(key)
-    if child is None:
-        child = _play_children.setdefault(key, PLAYS.labels(*key))
-    child.inc()
-    _observe_duration(seconds)
+    bucket = bisect_left(_BOUNDS, seconds)
+    with _lock:
+        _plays[key] = _plays.get(key, 0) + 1
+        _buckets[bucket] += 1
+        _duration[0] += seconds
+    if _flusher is None:
+        _start_flusher()
 
 
 def count_win(contest: str, prize: str) -> None:
     """Count one recorded win."""
     key = (contest, prize)
-    child = _win_children.get(key)
-    if child is None:
-        child = _win_children.setdefault(key, WINS.labels(*key))
-    child.inc()
+    with _lock:
+        _wins[key] = _wins.get(key, 0) + 1
+    if _flusher is None:
+        _start_flusher()
+
+
+def count_response(status: int) -> None:
+    """Count one answer by its status class (portal.metrics.MetricsMiddleware calls it)."""
+    status_class = status // 100
+    if 1 <= status_class <= 5:
+        with _lock:
+            _responses[status_class] += 1
+        if _flusher is None:
+            _start_flusher()
+
+
+_response_children = {code: HTTP_RESPONSES.labels(f"{code}xx") for code in range(1, 6)}
+
+
+def flush() -> None:
+    """Write what the buffers hold into the metrics (the files, in multiprocess mode)."""
+    global _plays, _wins
+    with _lock:
+        plays, wins, _plays, _wins = _plays, _wins, {}, {}
+        responses, _responses[:] = _responses[:], [0] * 6
+        buckets, _buckets[:] = _buckets[:], [0] * len(_BOUNDS)
+        duration, _duration[0] = _duration[0], 0.0
+    for key, count in plays.items():
+        child = _play_children.get(key) or _play_children.setdefault(key, PLAYS.labels(*key))
+        child.inc(count)
+    for key, count in wins.items():
+        child = _win_children.get(key) or _win_children.setdefault(key, WINS.labels(*key))
+        child.inc(count)
+    for status_class, count in enumerate(responses):
+        if count:
+            _response_children[status_class].inc(count)
+    if any(buckets):
+        # The histogram's own values, bucket by bucket: what observe() adds to, in bulk.
+        for index, count in enumerate(buckets):
+            if count:
+                PLAY_DURATION._buckets[index].inc(count)
+        PLAY_DURATION._sum.inc(duration)
+
+
+def _flush_forever() -> None:
+    while True:
+        time.sleep(FLUSH_SECONDS)
+        try:
+            flush()
+        except Exception:  # a metric must never take the process down
+            logging.getLogger("contests.metrics").exception("flushing the metrics failed")
+
+
+def _start_flusher() -> None:
+    global _flusher
+    with _lock:
+        if _flusher is not None:
+            return
+        _flusher = threading.Thread(target=_flush_forever, name="metrics-flush", daemon=True)
+        _flusher.start()
+    atexit.register(flush)
+
+
+def _forked() -> None:
+    # A child of a process that had buffered (Celery's pool): its own buffers, its own thread.
+    global _flusher, _lock, _plays, _wins
+    _flusher, _lock, _plays, _wins = None, threading.Lock(), {}, {}
+    _responses[:] = [0] * 6
+    _buckets[:] = [0] * len(_BOUNDS)
+    _duration[0] = 0.0
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def count_webhook_delivery(status: str) -> None:

@@ -80,5 +80,12 @@ def on_starting(server):
     metrics.prepare_directory()
 
 
+def worker_exit(server, worker):
+    # In the worker, on its way out: what the play path buffered (contests/metrics.py).
+    buffered = sys.modules.get("contests.metrics")
+    if buffered is not None:
+        buffered.flush()
+
+
 def child_exit(server, worker):
     metrics.process_exited(worker.pid)

@@ -64,15 +64,20 @@ def exposition() -> bytes:
 
 
 class MetricsMiddleware:
-    """Answer GET /metrics first of all; leave every other request alone."""
+    """Answer GET /metrics first of all; count every other answer by its status class."""
 
     def __init__(self, get_response):
+        from contests.metrics import count_response
+
         self.get_response = get_response
+        self.count = count_response
 
     def __call__(self, request):
         if request.path_info == PATH:
             return metrics(request)
-        return self.get_response(request)
+        response = self.get_response(request)
+        self.count(response.status_code)
+        return response
 
 
 def metrics(request):

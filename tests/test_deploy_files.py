@@ -294,6 +294,8 @@ def test_the_nginx_template_has_what_production_needs():
         "proxy_set_header X-Request-ID $portal_request_id;",
         "client_max_body_size 2m;",
         "resolver 127.0.0.11",
+        # Metrics are for Prometheus inside the network (test_topology.py proves it).
+        "location /metrics {\n        deny all;",
     ]:
         assert directive in template, directive
     # add_header in a location would silently drop the server's security headers.

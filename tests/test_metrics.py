@@ -27,6 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 def sample(name: str, **labels) -> float:
+    metrics.flush()  # what the play path buffered
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
@@ -86,9 +87,15 @@ def test_metrics_only_read(client):
 # Two gunicorn workers, one scrape ------------------------------------------------------
 
 
-def metrics_of(base: str) -> str:
-    with urllib.request.urlopen(base + "/metrics", timeout=10) as response:  # noqa: S310
-        return response.read().decode()
+def metrics_of(base: str, until=None) -> str:
+    """Scrape; with `until`, again until it holds (the workers write out every second)."""
+    deadline = time.monotonic() + 10
+    while True:
+        with urllib.request.urlopen(base + "/metrics", timeout=10) as response:  # noqa: S310
+            text = response.read().decode()
+        if until is None or until(text) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.2)
 
 
 def value(text: str, series: str) -> float:
@@ -137,13 +144,16 @@ def test_metrics_add_up_the_plays_of_two_gunicorn_workers(make_contest, tmp_path
                 answers = list(pool.map(lambda n: play(base, "contest=C0001", f"m{n}"), range(40)))
                 assert {answer.status for answer in answers} == {200}
                 total += len(answers)
+                time.sleep(1.5)  # each worker writes its buffer out every second
                 per_worker = [plays_in_file(path) for path in directory.glob("counter_*.db")]
                 if len([count for count in per_worker if count]) == 2:
                     break
+        lost = 'portal_plays_total{contest="C0001",outcome="lost"}'
+        text = metrics_of(base, until=lambda text: value(text, lost) == total)
+        per_worker = [plays_in_file(path) for path in directory.glob("counter_*.db")]
         assert len([count for count in per_worker if count]) == 2, per_worker
         assert sum(per_worker) == total
-        text = metrics_of(base)
-        assert value(text, 'portal_plays_total{contest="C0001",outcome="lost"}') == total
+        assert value(text, lost) == total
         assert value(text, "portal_play_duration_seconds_count") == total
 
         # A worker is recycled: its counts are folded into the archive, none is lost.
@@ -155,7 +165,7 @@ def test_metrics_add_up_the_plays_of_two_gunicorn_workers(make_contest, tmp_path
         assert (directory / "counter_archive.db").exists()
         assert not (directory / f"counter_{pids[0]}.db").exists()
         text = metrics_of(base)
-        assert value(text, 'portal_plays_total{contest="C0001",outcome="lost"}') == total
+        assert value(text, lost) == total
         assert value(text, "portal_play_duration_seconds_count") == total
     finally:
         server.terminate()

@@ -583,9 +583,16 @@ def test_metrics_are_refused_through_nginx_and_served_inside(topology):
         assert b"portal_plays_total" not in answer.body, path
     # Inside the network (Prometheus, straight to gunicorn by address, plain HTTP): served,
     # the sum of both gunicorn workers (PROMETHEUS_MULTIPROC_DIR, as in the image).
-    inside = topology.gunicorn("/metrics", headers={"Host": "127.0.0.1"})
-    assert inside.status == 200
-    assert b'portal_plays_total{contest="TOPO-ON",outcome=' in inside.body
+    # (Each worker writes its counts out every second.)
+    wait_until(
+        lambda: (
+            b'portal_plays_total{contest="TOPO-ON",outcome='
+            in topology.gunicorn("/metrics", headers={"Host": "127.0.0.1"}).body
+        ),
+        "the play in gunicorn's /metrics",
+        10,
+    )
+    assert topology.gunicorn("/metrics").status == 200
 
 
 def test_the_containers_health_check_script_passes_and_needs_an_allowed_host(topology):
