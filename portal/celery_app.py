@@ -83,6 +83,9 @@ def start_in_process_scheduler() -> threading.Thread | None:
 
     with _in_process_lock:
         if _in_process is None:
+            # The tasks, registered here: otherwise the scheduler would only send them to
+            # the in-memory broker, where no worker reads.
+            app.loader.import_default_modules()
             app.conf.beat_schedule = beat_schedule(settings.JOB_SCHEDULE)
             _in_process = EmbeddedService(app, thread=True, scheduler_cls="celery.beat:Scheduler")
             _in_process.start()

@@ -214,3 +214,43 @@ def test_without_jobs_in_process_nothing_is_started(settings):
 def test_the_json_schedule_of_the_test_processes_is_valid():
     # tests/jobs_settings.py reads TEST_JOB_SCHEDULE as JSON: seconds per job.
     assert beat_schedule(json.loads('{"plan_days": 1, "verify_plans": 1}'))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_development_server_runs_the_schedule_with_nothing_else(make_contest, tmp_path):
+    """What bin/dev starts: runserver with JOBS_IN_PROCESS, no broker, no worker."""
+    import subprocess
+    import sys
+
+    from tests.servers import ROOT, app_environment, free_port
+
+    contest = running_contest(make_contest)
+    env = app_environment(
+        DJANGO_SETTINGS_MODULE="tests.jobs_settings",
+        TEST_JOB_SCHEDULE=json.dumps({"plan_days": 1}),
+        JOBS_IN_PROCESS="true",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("CELERY_BROKER_URL", None)
+    log = tmp_path / "runserver.log"
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{free_port()}"],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            tomorrow = contest.local_date(timezone.now()) + dt.timedelta(days=1)
+            deadline = time.monotonic() + 40
+            while time.monotonic() < deadline and server.poll() is None:
+                if DayPlan.objects.filter(prize__contest=contest, day=tomorrow).exists():
+                    break
+                time.sleep(0.2)
+            else:
+                pytest.fail(f"no plan from the development server:\n{log.read_text()[-3000:]}")
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    assert "job plan_days succeeded" in log.read_text()
