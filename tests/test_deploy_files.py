@@ -199,6 +199,9 @@ def test_redis_requires_its_password():
     assert "REDISCLI_AUTH" in redis["healthcheck"]["test"][1]
     example = env_file(ROOT / ".env.prod.example")
     assert example["REDIS_URL"].startswith(f"redis://:{example['REDIS_PASSWORD']}@redis:")
+    # The job broker: the same Redis and password, another database than the cache's.
+    assert example["CELERY_BROKER_URL"].startswith(f"redis://:{example['REDIS_PASSWORD']}@redis:")
+    assert example["CELERY_BROKER_URL"].rsplit("/", 1)[1] != example["REDIS_URL"].rsplit("/", 1)[1]
     assert example["DATABASE_URL"] == (
         f"postgres://{example['POSTGRES_USER']}:{example['POSTGRES_PASSWORD']}"
         f"@db:5432/{example['POSTGRES_DB']}"

@@ -217,3 +217,28 @@ def test_a_failing_job_shows_in_the_workers_metrics_and_log(make_contest, proces
     assert re.search(r" ERROR contests\.jobs \[job-verify_plans-\w+\] job verify_plans failed", log)
     # Celery's own record of the task says it failed too.
     assert re.search(r"Task contests\.jobs\.run_job\[[\w-]+\] raised unexpected: JobFailed", log)
+
+
+def test_the_schedulers_health_check_asks_whether_the_lock_is_held():
+    prefix = f"portal-test-{secrets.token_hex(4)}:beat:"
+    env = {**os.environ, "CELERY_BROKER_URL": BROKER_URL, "CELERY_REDBEAT_KEY_PREFIX": prefix}
+
+    def check() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "deploy/jobs_healthcheck.py"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    unheld = check()
+    assert unheld.returncode == 1
+    assert "no scheduler holds the lock" in unheld.stderr
+    client = redis.Redis.from_url(BROKER_URL)
+    client.set(f"{prefix}:lock", "token", ex=30)
+    try:
+        assert check().returncode == 0
+    finally:
+        client.delete(f"{prefix}:lock")
