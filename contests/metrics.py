@@ -5,10 +5,12 @@ PROMETHEUS_MULTIPROC_DIR is set: every gunicorn worker, and every process of the
 worker, writes its values to files there, and a scrape adds them up. What each metric
 means, and the alerts on them: docs/monitoring.md.
 
-The play path pays for two of them on every play (a counter and a histogram). Label
-children are bound once per (contest, outcome) and kept, so a play costs two dictionary
-look-ups and three increments, never a label validation; contest codes only become labels
-for contests that exist, so a flood of made-up codes cannot grow the series.
+The play path calls observe_play() once per play (and the first middleware
+count_response() once per answer): each only adds to an in-process buffer under one lock,
+written out every second (see "buffered" below), so a play never pays prometheus-client's
+own increments. Label children are bound once per (contest, outcome) and kept; contest
+codes only become labels for contests that exist, so a flood of made-up codes cannot grow
+the series.
 """
 
 import atexit
