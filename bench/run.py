@@ -92,6 +92,9 @@ class Bench:
             "GUNICORN_MAX_REQUESTS": "0",
             # As the production image: Nginx writes the access line, the play log its own.
             "GUNICORN_ACCESS_LOG": "false",
+            # Metrics in multiprocess mode, as the production image has them (issue 16):
+            # every play pays for its counter and histogram as it does there.
+            "PROMETHEUS_MULTIPROC_DIR": str(RESULTS / "metrics"),
         }
 
     @property

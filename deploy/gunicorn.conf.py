@@ -5,6 +5,13 @@ by the topology test, which starts gunicorn exactly so. See docs/deploy.md.
 """
 
 import os
+import sys
+from pathlib import Path
+
+# The project, importable from here: the log formats and the metrics' files live in portal/.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from portal import logs, metrics
 
 
 def _int(name: str, default: int) -> int:
@@ -60,14 +67,28 @@ access_log_format = (
 )
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# Both in Django's format (DJANGO_LOG_FORMAT: text or json) and in UTC, as Django's are.
+logconfig_dict = logs.gunicorn_logging(os.environ.get("DJANGO_LOG_FORMAT", "text"), loglevel)
 
 # Operators scale with `docker compose --scale`, not gunicornc; and the socket's default
 # path is per user, so two gunicorns on one host (CI, a developer's machine) would contend.
 control_socket_disable = True
 
 
+# Metrics (docs/monitoring.md): with PROMETHEUS_MULTIPROC_DIR each worker writes its own
+# files there and /metrics adds them up. Emptied at start (an earlier run's files would be
+# counted again); an exited worker's counts are folded into one archive file per kind, so
+# recycled workers neither lose counts nor pile up files.
+def on_starting(server):
+    metrics.prepare_directory()
+
+
 def worker_exit(server, worker):
-    """Write the worker's buffered play counts, token uses and log lines before it goes."""
+    """Write the worker's buffered play counts, token uses, log lines and metrics."""
     from contests import buffered
 
     buffered.write_all()
+
+
+def child_exit(server, worker):
+    metrics.process_exited(worker.pid)

@@ -1,8 +1,18 @@
-"""GET /healthz: is this process able to serve? Used by Docker, Nginx's operators and monitors."""
+"""GET /healthz (liveness) and GET /readyz (readiness), for Docker, Nginx's operators and monitors.
+
+- /healthz: this process answers. Nothing else is asked, so an outage elsewhere never makes
+  an orchestrator restart replicas that would come back to the same outage. With
+  `?verbose`, staff also see the build (commit and version).
+- /readyz: this process can serve plays: PostgreSQL answers. Redis down is "degraded" and
+  still ready (200), since every play is then answered from the database.
+
+See docs/monitoring.md ("Health").
+"""
 
 import logging
 import uuid
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
@@ -19,7 +29,7 @@ def _database() -> str:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError:
-        log.exception("health check: database unavailable")
+        log.exception("readiness: database unavailable")
         return "error"
     return "ok"
 
@@ -34,10 +44,10 @@ def _cache() -> str:
         value = cache.get(key)
         cache.delete(key)
     except Exception:
-        log.exception("health check: cache unavailable")
+        log.exception("readiness: cache unavailable")
         return "error"
     if value != "ok":
-        log.error("health check: cache did not return what was stored")
+        log.warning("readiness: the cache did not return what was stored (degraded)")
         return "error"
     return "ok"
 
@@ -47,9 +57,23 @@ def _cache() -> str:
 @require_safe
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """Check the database (SELECT 1) and the cache (set and get a key); 503 names what failed."""
+    """Liveness: 200 whenever this process answers; `?verbose` adds the build for staff."""
+    body = {"status": "ok"}
+    if "verbose" in request.GET and request.user.is_authenticated and request.user.is_staff:
+        body |= {"commit": settings.PORTAL_COMMIT, "version": settings.PORTAL_VERSION}
+    return JsonResponse(body)
+
+
+@csrf_exempt
+@require_safe
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: 503 only when the database fails; a failing cache is "degraded"."""
     parts = {"database": _database(), "cache": _cache()}
-    healthy = all(state == "ok" for state in parts.values())
-    return JsonResponse(
-        {"status": "ok" if healthy else "error", **parts}, status=200 if healthy else 503
-    )
+    if parts["database"] != "ok":
+        status = "error"
+    elif parts["cache"] != "ok":
+        status = "degraded"
+    else:
+        status = "ok"
+    return JsonResponse({"status": status, **parts}, status=503 if status == "error" else 200)

@@ -241,3 +241,89 @@ LOGGING = {
         "django.server": {"level": "WARNING" if not DEBUG else "INFO"},
     },
 }
+
+# Operations (issue 16) ------------------------------------------------------------------
+# Jobs, metrics, the log format, Sentry and the build's identity, in one block:
+# docs/jobs.md, docs/monitoring.md, docs/backups.md.
+
+from portal import logs as _logs  # noqa: E402
+
+# Logs: text (the default) or one JSON object per line; in UTC either way.
+LOG_FORMAT = _logs.checked(env("DJANGO_LOG_FORMAT", default="text"))
+LOGGING["formatters"]["line"] = _logs.formatter(LOG_FORMAT)
+# Celery logs through these handlers too (CELERY_WORKER_HIJACK_ROOT_LOGGER below).
+LOGGING["loggers"]["celery"] = {"level": "INFO"}
+
+# The build: Dockerfile.prod bakes the git commit into the image; /healthz?verbose shows
+# it (and the version) to staff.
+PORTAL_COMMIT = env("PORTAL_COMMIT", default="unknown")
+PORTAL_VERSION = env("PORTAL_VERSION", default="0.1.0")
+
+# Errors to Sentry, only when SENTRY_DSN is set.
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        release=PORTAL_COMMIT,
+        # Errors only: no tracing of the play path, no personal data (player ids, IPs).
+        traces_sample_rate=0.0,
+        send_default_pii=False,
+    )
+
+# Health: readiness, like liveness, answers over plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [*SECURE_REDIRECT_EXEMPT, r"^readyz$"]
+
+# Metrics: GET /metrics is answered before anything else (no host check, no redirect:
+# Prometheus scrapes replicas by address) and refused through Nginx (portal/metrics.py).
+MIDDLEWARE = ["portal.metrics.MetricsMiddleware", *MIDDLEWARE]
+
+# Jobs: Celery on the Redis broker. Without CELERY_BROKER_URL (the embedded default, the
+# tests) a job runs in the process that asks for it; bin/dev also sets JOBS_IN_PROCESS,
+# which runs the schedule below in a thread of its web process (portal/celery_app.py).
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+if not CELERY_BROKER_URL:
+    CELERY_BROKER_URL = "memory://"
+JOBS_IN_PROCESS = env.bool("JOBS_IN_PROCESS", default=False)
+CELERY_TIMEZONE = "UTC"
+CELERY_ENABLE_UTC = True
+CELERY_TASK_IGNORE_RESULT = True
+# A job is acknowledged when it ends, so a worker killed mid-job leaves it for another;
+# every job can run again safely.
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="portal")
+# One scheduler runs the schedule: RedBeat holds a lock in Redis, renewed every tick; a
+# second scheduler waits for it and takes over within CELERY_REDBEAT_LOCK_TIMEOUT seconds
+# of the first one's death. The schedule's state (last runs) lives in Redis too.
+CELERY_BEAT_SCHEDULER = "redbeat.RedBeatScheduler"
+CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
+CELERY_REDBEAT_KEY_PREFIX = env("CELERY_REDBEAT_KEY_PREFIX", default="portal:beat:")
+CELERY_REDBEAT_LOCK_TIMEOUT = 30
+CELERY_BEAT_MAX_LOOP_INTERVAL = 5
+
+# The schedule, in UTC: a cron line, or a number of seconds between runs. Where a contest's
+# zone matters the job itself works in it (contests/jobs.py). Keys are the jobs' names.
+JOB_SCHEDULE = {
+    # Today and tomorrow of every active contest, in its zone: tomorrow's plan and its
+    # commitment are out about a day before tomorrow begins.
+    "plan_days": "7 * * * *",
+    # Play counters from the cache into the database.
+    # portal_moments_unclaimed and portal_contest_local_hour.
+    "refresh_metrics": "* * * * *",
+    # Every stored plan against its seal.
+    "verify_plans": "17 3 * * *",
+    # Player ids of contests closed more than PLAYER_DATA_RETENTION_DAYS ago.
+    "purge_player_data": "37 3 * * *",
+}
+# Days plan_days plans from today, in each contest's zone.
+JOB_PLAN_DAYS = env.int("JOB_PLAN_DAYS", default=2)
+# Days after a contest's last day before its players' ids are blanked.
+PLAYER_DATA_RETENTION_DAYS = env.int("PLAYER_DATA_RETENTION_DAYS", default=90)
+# Where the job worker serves its own /metrics (Prometheus scrapes it); unset: nowhere.
+JOB_METRICS_PORT = env.int("JOB_METRICS_PORT", default=0)

@@ -1,12 +1,12 @@
-"""The portal's URLs: the play API, the health check, the staff portal, its sign-in and
-the admin."""
+"""The portal's URLs: the play API, the health checks, the staff portal, its sign-in and
+the admin. (/metrics is answered by portal.metrics.MetricsMiddleware.)"""
 
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal.health import healthz
+from portal.health import healthz, readyz
 
 urlpatterns = [
     path("", include("contests.urls")),
@@ -18,5 +18,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Outside ADMIN_URL and without a trailing slash: probes must not follow redirects.
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -14,3 +14,9 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 application = get_wsgi_application()
+
+# bin/dev sets JOBS_IN_PROCESS: the job schedule then runs in a thread of this process, the
+# one that serves (docs/jobs.md). Everywhere else this does nothing.
+from portal.celery_app import start_in_process_scheduler  # noqa: E402
+
+start_in_process_scheduler()

@@ -4,14 +4,47 @@ Redis that a test may kill and start again. The machinery is harness/servers.py'
 import contextlib
 import http.client
 import os
+import subprocess
+import urllib.error
+import urllib.request
 
 from django.conf import settings
 from django.db import connection
 
-from harness.servers import ROOT, RedisServer, Server, start_gunicorn, start_redis
+from harness.servers import (
+    ROOT,
+    RedisServer,
+    Server,
+    free_port,
+    start_gunicorn,
+    start_redis,
+    wait_until,
+)
 from tests.invariants import Answer
 
-__all__ = ["ROOT", "app_environment", "gunicorn", "gunicorn_server", "play", "redis_server"]
+__all__ = [
+    "ROOT",
+    "app_environment",
+    "free_port",
+    "gunicorn",
+    "gunicorn_server",
+    "play",
+    "redis_server",
+    "wait_until_up",
+]
+
+
+def wait_until_up(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+    """Wait until a server started by hand answers `url` at all (any HTTP status)."""
+
+    def answered() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode}")
+        with contextlib.suppress(urllib.error.HTTPError):  # an HTTP error is an answer too
+            urllib.request.urlopen(url, timeout=1)  # noqa: S310 (loopback test server)
+        return True
+
+    wait_until(answered, url, seconds)
 
 
 def database_url() -> str:

@@ -20,7 +20,12 @@ ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILES = ["docker-compose.yml", "docker-compose.prod.yml"]
 DOCKERFILES = ["Dockerfile", "Dockerfile.prod"]
 SCRIPTS = ["deploy/entrypoint.sh", "deploy/entrypoint.prod.sh", "bin/dev", "bin/install"]
-SCRIPTS += ["bin/test", ".ci/run"]
+SCRIPTS += ["bin/test", ".ci/run", "deploy/entrypoint.jobs.sh"]
+# POSIX sh: they run in the postgres image, which has no bash.
+SH_SCRIPTS = ["deploy/backup.sh", "deploy/restore.sh"]
+# From the web image: the job worker and the one scheduler (issue 16).
+JOB_SERVICES = ["worker", "scheduler"]
+MONITORING = ["prometheus", "grafana"]
 
 
 def run(*command: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -70,11 +75,30 @@ def test_docker_compose_catches_a_dependency_on_a_missing_service(compose_projec
 
 def test_production_has_nginx_web_postgresql_and_redis():
     services = compose("docker-compose.prod.yml")["services"]
-    assert set(services) == {"nginx", "web", "db", "redis"}
+    assert set(services) == {"nginx", "web", "db", "redis", "backup", *JOB_SERVICES, *MONITORING}
     assert re.fullmatch(r"nginx:1\.\d+-alpine", services["nginx"]["image"])
     assert services["db"]["image"] == "postgres:17-alpine"
     assert re.fullmatch(r"redis:\d+\.\d+-alpine", services["redis"]["image"])
     assert services["web"]["build"] == {"context": ".", "dockerfile": "Dockerfile.prod"}
+
+
+def test_the_worker_and_the_scheduler_run_the_web_image():
+    services = compose("docker-compose.prod.yml")["services"]
+    for name in JOB_SERVICES:
+        assert services[name]["build"] == services["web"]["build"], name
+        assert services[name]["image"] == services["web"]["image"], name
+        assert services[name]["entrypoint"] == ["deploy/entrypoint.jobs.sh"], name
+    assert services["worker"]["command"][:4] == ["celery", "-A", "portal.celery_app", "worker"]
+    assert services["scheduler"]["command"][:4] == ["celery", "-A", "portal.celery_app", "beat"]
+    # The backup runs the database's own image: its pg_dump is the server's version.
+    assert services["backup"]["image"] == services["db"]["image"]
+
+
+def test_monitoring_starts_only_with_its_profile():
+    services = compose("docker-compose.prod.yml")["services"]
+    profiled = {name for name, service in services.items() if "profiles" in service}
+    assert profiled == set(MONITORING)
+    assert all(services[name]["profiles"] == ["monitoring"] for name in MONITORING)
 
 
 def test_every_production_service_is_checked_restarted_and_configured_from_env_prod():
@@ -84,17 +108,56 @@ def test_every_production_service_is_checked_restarted_and_configured_from_env_p
         assert service["env_file"] == ".env.prod", name
 
 
+@pytest.mark.parametrize("name", COMPOSE_FILES)
+def test_every_service_log_is_rotated(name):
+    for service_name, service in compose(name)["services"].items():
+        logging = service["logging"]
+        assert logging["driver"] == "json-file", service_name
+        assert re.fullmatch(r"\d+m", logging["options"]["max-size"]), service_name
+        assert int(logging["options"]["max-file"]) >= 2, service_name
+
+
+def seconds(duration: str) -> int:
+    number, unit = re.fullmatch(r"(\d+)([sm])", duration).groups()
+    return int(number) * (60 if unit == "m" else 1)
+
+
+def test_web_stops_after_gunicorns_graceful_timeout_not_before():
+    web = compose("docker-compose.prod.yml")["services"]["web"]
+    graceful = int(gunicorn_settings()["graceful_timeout"])
+    assert seconds(web["stop_grace_period"]) > graceful
+    worker = compose("docker-compose.prod.yml")["services"]["worker"]
+    assert seconds(worker["stop_grace_period"]) >= 60  # a running job finishes
+
+
+def test_health_checks_ask_readiness_and_liveness_where_each_belongs():
+    services = compose("docker-compose.prod.yml")["services"]
+    # Nginx waits for web to be ready (PostgreSQL answers); the image's own HEALTHCHECK, for
+    # orchestrators that restart on it, asks liveness (see test_dockerfiles_run_as_...).
+    assert services["web"]["healthcheck"]["test"] == [
+        "CMD", "python", "deploy/healthcheck.py", "/readyz"
+    ]  # fmt: skip
+    assert services["nginx"]["depends_on"]["web"] == {"condition": "service_healthy"}
+    assert "inspect ping" in services["worker"]["healthcheck"]["test"][1]
+    assert services["scheduler"]["healthcheck"]["test"][-1] == "deploy/jobs_healthcheck.py"
+    assert services["backup"]["healthcheck"]["test"][-1] == "check"
+
+
 def test_production_services_start_only_after_what_they_need_is_healthy():
     services = compose("docker-compose.prod.yml")["services"]
     needs = {name: service.get("depends_on", {}) for name, service in services.items()}
+    healthy = {"condition": "service_healthy"}
     assert needs == {
-        "nginx": {"web": {"condition": "service_healthy"}},
-        "web": {
-            "db": {"condition": "service_healthy"},
-            "redis": {"condition": "service_healthy"},
-        },
+        "nginx": {"web": healthy},
+        "web": {"db": healthy, "redis": healthy},
         "db": {},
         "redis": {},
+        # web has migrated by then.
+        "worker": {"web": healthy, "redis": healthy},
+        "scheduler": {"web": healthy, "redis": healthy},
+        "backup": {"db": healthy},
+        "prometheus": {},
+        "grafana": {"prometheus": healthy},
     }
 
 
@@ -102,11 +165,16 @@ def test_web_can_be_scaled_and_only_nginx_reaches_it():
     services = compose("docker-compose.prod.yml")["services"]
     assert not any("container_name" in service for service in services.values())
     assert "ports" not in services["web"]
-    assert [name for name, service in services.items() if "ports" in service] == ["nginx"]
+    published = {name: service["ports"] for name, service in services.items() if "ports" in service}
+    # Nginx for everyone; Prometheus and Grafana on loopback only (an SSH tunnel away).
+    assert published.pop("nginx") == ["80:80", "443:443"]
+    assert published == {"prometheus": ["127.0.0.1:9090:9090"], "grafana": ["127.0.0.1:3000:3000"]}
     assert services["nginx"]["environment"]["NGINX_UPSTREAM_SERVER"] == "web:8000 resolve"
     # The data stores sit on a network Nginx is not on.
     assert services["nginx"]["networks"] == ["edge"]
     assert services["db"]["networks"] == services["redis"]["networks"] == ["backend"]
+    for name in [*JOB_SERVICES, "backup"]:
+        assert services[name]["networks"] == ["backend"], name
     assert compose("docker-compose.prod.yml")["networks"]["backend"] == {"internal": True}
 
 
@@ -118,8 +186,11 @@ def test_nginx_serves_the_static_files_web_publishes():
     assert nginx["environment"]["NGINX_STATIC_ROOT"] == "/srv/static"
     assert "static:/srv/static" in web["volumes"]
     assert "STATIC_PUBLISH_ROOT=/srv/static" in (ROOT / "Dockerfile.prod").read_text()
-    assert set(project["volumes"]) == {"static", "postgres_data", "redis_data"}
+    assert set(project["volumes"]) == {
+        "static", "postgres_data", "redis_data", "backups", "prometheus_data", "grafana_data"
+    }  # fmt: skip
     assert "postgres_data:/var/lib/postgresql/data" in project["services"]["db"]["volumes"]
+    assert "backups:/backups" in project["services"]["backup"]["volumes"]
 
 
 def test_redis_requires_its_password():
@@ -128,6 +199,9 @@ def test_redis_requires_its_password():
     assert "REDISCLI_AUTH" in redis["healthcheck"]["test"][1]
     example = env_file(ROOT / ".env.prod.example")
     assert example["REDIS_URL"].startswith(f"redis://:{example['REDIS_PASSWORD']}@redis:")
+    # The job broker: the same Redis and password, another database than the cache's.
+    assert example["CELERY_BROKER_URL"].startswith(f"redis://:{example['REDIS_PASSWORD']}@redis:")
+    assert example["CELERY_BROKER_URL"].rsplit("/", 1)[1] != example["REDIS_URL"].rsplit("/", 1)[1]
     assert example["DATABASE_URL"] == (
         f"postgres://{example['POSTGRES_USER']}:{example['POSTGRES_PASSWORD']}"
         f"@db:5432/{example['POSTGRES_DB']}"
@@ -138,6 +212,8 @@ def test_development_runs_live_source_on_postgresql_and_redis():
     services = compose("docker-compose.yml")["services"]
     web = services["web"]
     assert set(services) == {"web", "db", "redis"}
+    # No worker to start: the schedule runs in the web process (docs/jobs.md).
+    assert web["environment"]["JOBS_IN_PROCESS"] == "true"
     assert web["build"]["dockerfile"] == "Dockerfile"
     assert ".:/app" in web["volumes"]
     assert "static:/app/staticfiles" in web["volumes"]
@@ -221,6 +297,8 @@ def test_the_nginx_template_has_what_production_needs():
         "proxy_set_header X-Request-ID $portal_request_id;",
         "client_max_body_size 2m;",
         "resolver 127.0.0.11",
+        # Metrics are for Prometheus inside the network (test_topology.py proves it).
+        "location /metrics {\n        deny all;",
     ]:
         assert directive in template, directive
     # add_header in a location would silently drop the server's security headers.
@@ -330,7 +408,19 @@ def test_shell_scripts_parse_and_pass_shellcheck(name):
     assert result.returncode == 0, result.stdout
 
 
-@pytest.mark.parametrize("name", ["deploy/entrypoint.sh", "deploy/entrypoint.prod.sh"])
+@pytest.mark.parametrize("name", SH_SCRIPTS)
+def test_posix_scripts_parse_and_pass_shellcheck(name):
+    assert (ROOT / name).read_text().startswith("#!/bin/sh\n")
+    assert run("sh", "-n", name).returncode == 0
+    shellcheck = tool("shellcheck", "apt-get install shellcheck")
+    result = run(shellcheck, "--shell=sh", name)
+    assert result.returncode == 0, result.stdout
+    assert (ROOT / name).stat().st_mode & 0o111
+
+
+@pytest.mark.parametrize(
+    "name", ["deploy/entrypoint.sh", "deploy/entrypoint.prod.sh", "deploy/entrypoint.jobs.sh"]
+)
 def test_entrypoints_stop_on_errors_and_become_the_command(name):
     script = (ROOT / name).read_text()
     assert "\nset -euo pipefail\n" in script

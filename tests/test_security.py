@@ -32,8 +32,8 @@ from tests.servers import ROOT
 
 pytestmark = pytest.mark.django_db
 
-# Open to everyone on purpose: the API, its contract, the health check and the sign-in pages.
-PUBLIC_PATHS = {"/play/", "/healthz", "/openapi.json"}
+# Open to everyone on purpose: the API, its contract, the health checks and the sign-in pages.
+PUBLIC_PATHS = {"/play/", "/healthz", "/readyz", "/openapi.json"}
 PUBLIC_NAMES = {
     "day_plans",  # the sealed plans are public on purpose: anyone may verify the draw
     "login",

@@ -160,6 +160,7 @@ def running_topology(tmp: Path) -> Iterator[Topology]:
             "GUNICORN_BIND": f"127.0.0.1:{site.gunicorn_port}",
             "WEB_CONCURRENCY": "2",
             "DB_WAIT_TRIES": "10",
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp / "metrics"),
         }
         site.start_gunicorn([ENTRYPOINT, *GUNICORN], tmp / "gunicorn.log", 60)
         stack.callback(lambda: site.web.stop())

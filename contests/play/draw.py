@@ -6,6 +6,7 @@ import datetime as dt
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 
+from .. import metrics
 from ..models import Contest, Win
 from ..moments.claiming import DailyCapReached, claim_moment, ensure_plans
 from . import caps
@@ -50,6 +51,8 @@ def draw(
         caps.note_wins(contest, day, client_id, player, contest.wmax)
         memory.learn_next_moment(contest.id, day)
         raise
+    if win is not None:
+        metrics.count_win(contest.code, win.prize.code)
     # Not after a database error: the connection may be gone, and a second error would
     # hide the first one. And once a win is committed, what follows only helps the memory:
     # a database error here must not turn the win into an error answer. Skipping it is

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from .. import play_counts
+from .. import metrics, play_counts
 from ..models import CONTEST_CODE_MAX_LENGTH, PLAYER_MAX_LENGTH, Contest, is_contest_code
 from ..moments import audit
 from ..moments.claiming import DailyCapReached
@@ -53,8 +53,10 @@ def play(request: HttpRequest) -> HttpResponse:
         response, outcome = _play(request, codes, params.get("user", ()))
         return response
     finally:
+        seconds = time.perf_counter() - started
         status = response.status_code if response is not None else 500
-        play_log.play(code, outcome, status, time.perf_counter() - started, request.id)
+        play_log.play(code, outcome, status, seconds, request.id)
+        metrics.observe_play(code, outcome, seconds)
 
 
 def _printable(code: str) -> str:

@@ -27,6 +27,10 @@ class Command(BaseCommand):
             contests = contests.filter(code=contest)
             if not contests:
                 raise CommandError(f"Contest {contest} not found.")
+        else:
+            # Run hourly by the scheduler: contests over for more than a day (in any zone)
+            # have nothing left to plan.
+            contests = contests.filter(end__gte=now.date() - dt.timedelta(days=1))
         # Two queries for the contests and their prizes, one for the plans already made.
         wanted = [
             (item, day)

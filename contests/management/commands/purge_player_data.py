@@ -4,29 +4,57 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from contests.management.arguments import positive_int
-from contests.models import Win
+from contests.models import Contest, Win
+
+
+def contests_closed_for(days: int, now: dt.datetime) -> list[Contest]:
+    """Contests whose last day ended more than `days` days ago, each in its own zone.
+
+    Closing records (issue 12) do not exist yet: once they do, a contest must also have
+    one before its players' ids may go. Until then the contest's last day is the close.
+    """
+    # A day's margin covers every zone; the exact test is in the contest's own.
+    candidates = Contest.objects.filter(end__lt=now.date() - dt.timedelta(days=days - 1))
+    return [
+        contest
+        for contest in candidates
+        if contest.end < contest.local_date(now) - dt.timedelta(days=days)
+    ]
 
 
 class Command(BaseCommand):
     help = (
-        "Blank the player ids of wins older than DAYS days, for personal-data retention. The "
-        "wins themselves, their counts, clients, reviews and the sealed plans stay."
+        "Blank the player ids of old wins, for personal-data retention: of wins older than "
+        "DAYS days (--older-than), or of contests closed more than DAYS days ago "
+        "(--closed-for; what the scheduled job runs). The wins themselves, their counts, "
+        "clients, reviews and the sealed plans stay."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument(
-            "--older-than", type=positive_int, required=True, metavar="DAYS",
+        which = parser.add_mutually_exclusive_group(required=True)
+        which.add_argument(
+            "--older-than", type=positive_int, metavar="DAYS",
             help="purge wins whose local day is more than DAYS days ago",
+        )  # fmt: skip
+        which.add_argument(
+            "--closed-for", type=positive_int, metavar="DAYS",
+            help="purge the wins of contests whose last day is more than DAYS days ago",
         )  # fmt: skip
         parser.add_argument(
             "--dry-run", action="store_true", help="count what would be purged, change nothing"
         )
 
-    def handle(self, *args, older_than, dry_run, **options):
-        cutoff = timezone.localdate() - dt.timedelta(days=older_than)
-        old = Win.objects.filter(day__lt=cutoff).exclude(player="")
+    def handle(self, *args, older_than=None, closed_for=None, dry_run, **options):
+        if closed_for is not None:
+            closed = contests_closed_for(closed_for, timezone.now())
+            old = Win.objects.filter(contest__in=closed).exclude(player="")
+            what = f"in {len(closed)} contest(s) closed more than {closed_for} day(s) ago"
+        else:
+            cutoff = timezone.localdate() - dt.timedelta(days=older_than)
+            old = Win.objects.filter(day__lt=cutoff).exclude(player="")
+            what = f"before {cutoff}"
         if dry_run:
-            self.stdout.write(f"Would blank the player id of {old.count()} win(s) before {cutoff}.")
+            self.stdout.write(f"Would blank the player id of {old.count()} win(s) {what}.")
             return
         purged = old.update(player="")
-        self.stdout.write(f"Blanked the player id of {purged} win(s) before {cutoff}.")
+        self.stdout.write(f"Blanked the player id of {purged} win(s) {what}.")
