@@ -3,8 +3,10 @@
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
-from .models import ApiClient, ApiToken, Contest, Prize
+from .models import ApiClient, ApiToken, AuditEvent, AuditEventKind, Contest, Prize
 from .play import state
 
 
@@ -75,3 +77,38 @@ def forget_contests_whose_clients_changed(
         _forget_after_commit(*instance.contests.values_list("code", flat=True))
     else:
         _forget_after_commit(*Contest.objects.filter(pk__in=pk_set).values_list("code", flat=True))
+
+
+def _current_user():
+    """The signed-in user of the request being served, if any (simple-history's middleware)."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    return user if getattr(user, "is_authenticated", False) else None
+
+
+@receiver(m2m_changed, sender=ApiClient.contests.through, dispatch_uid="contests.client_history")
+def record_enabled_contests(
+    sender, instance, action: str, reverse: bool, pk_set: set[int] | None, **kwargs
+) -> None:
+    """Enabling a client for a contest, or no longer, goes into the contest's history."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if reverse:  # contest.api_clients changed
+        others = instance.api_clients.all() if action == "pre_clear" else pk_set
+        pairs = [(client, instance) for client in ApiClient.objects.filter(pk__in=others)]
+    else:
+        others = instance.contests.all() if action == "pre_clear" else pk_set
+        pairs = [(instance, contest) for contest in Contest.objects.filter(pk__in=others)]
+    kind = AuditEventKind.CLIENT_ENABLED if action == "post_add" else AuditEventKind.CLIENT_DISABLED
+    user = _current_user()
+    AuditEvent.objects.bulk_create(
+        AuditEvent(
+            at=timezone.now(),
+            kind=kind,
+            user=user,
+            username=user.get_username() if user else "",
+            contest=contest,
+            detail=f"API client {client.name}",
+        )
+        for client, contest in pairs
+    )

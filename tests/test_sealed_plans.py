@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import json
 import re
 from io import StringIO
 from pathlib import Path
@@ -82,7 +83,9 @@ def test_after_the_day_anyone_can_check_the_seal(client, make_contest):
     contest = make_contest(perday=4)
     ensure_plans(contest, DAY, day_bounds(DAY, ROME)[0])
     with time_machine.travel(rome(2020, 2, 11, 0, 0), tick=False):
-        data = client.get("/contests/C0001/plans/2020-02-10/").json()["data"]
+        response = client.get("/contests/C0001/plans/2020-02-10/")
+    assert response["Content-Type"] == "application/json"
+    data = json.loads(b"".join(response.streaming_content))["data"]
     assert data["revealed"] is True
     [published] = data["plans"]
     assert len(published["moments"]) == 4

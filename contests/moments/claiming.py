@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import itertools
 import random
+from array import array
 
 from django.db import IntegrityError, connection, transaction
 
@@ -21,6 +22,8 @@ from .sealing import Seal, new_salt
 
 # Rows per INSERT when a plan's moments are written; bounds memory for huge perday.
 MOMENT_BATCH = 5000
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def make_plan(
@@ -40,6 +43,15 @@ def make_plan(
             return None
     salt = new_salt()
     seal = Seal(prize.contest.code, prize.code, day, salt)
+    # Drawn and sealed before anything is written, so that the plan's row is inserted
+    # with its commitment and never updated: on PostgreSQL the portal's database role may
+    # not update plans (contests/database_roles.py). Kept as integer microseconds, 8 bytes
+    # a moment (8 MB for a million), rather than as a list of datetimes (~56 MB).
+    drawn = array("q")
+    moments = plan_moments(window_start, day_end, prize.perday, rng)
+    while batch := list(itertools.islice(moments, MOMENT_BATCH)):
+        seal.add(batch)
+        drawn.extend((at - EPOCH) // MICROSECOND for at in batch)
     try:
         with transaction.atomic():
             plan = DayPlan(
@@ -50,18 +62,19 @@ def make_plan(
                 moment_count=prize.perday,
                 made_at=now,
                 salt=salt,
+                commitment=seal.hexdigest(),
             )
             plan.save()
-            moments = plan_moments(window_start, day_end, prize.perday, rng)
-            while batch := list(itertools.islice(moments, MOMENT_BATCH)):
-                seal.add(batch)
+            for first in range(0, len(drawn), MOMENT_BATCH):
                 WinningMoment.objects.bulk_create(
-                    WinningMoment(plan=plan, contest_id=prize.contest_id, day=day, at=at)
-                    for at in batch
+                    WinningMoment(
+                        plan=plan,
+                        contest_id=prize.contest_id,
+                        day=day,
+                        at=EPOCH + dt.timedelta(microseconds=offset),
+                    )
+                    for offset in drawn[first : first + MOMENT_BATCH]
                 )
-            # The only write to a plan after its insert, inside the same transaction.
-            DayPlan.objects.filter(pk=plan.pk).update(commitment=seal.hexdigest())
-            plan.commitment = seal.hexdigest()
             return plan
     except IntegrityError:
         # Another process made it first; its transaction has committed by now.

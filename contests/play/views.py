@@ -16,7 +16,7 @@ from pathlib import Path
 
 from django.core.exceptions import SuspiciousOperation
 from django.db import DatabaseError, InterfaceError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -122,7 +122,8 @@ def _play(request: HttpRequest, codes: list[str]) -> tuple[JsonResponse, str]:
     if len(users) > 1:
         return error(400, "User repeated", "Specify user parameter only once."), "bad_user"
     player = users[0] if users else ""
-    if len(player) > PLAYER_MAX_LENGTH or any(unicodedata.category(c) == "Cc" for c in player):
+    # Control (Cc) and format (Cf: bidi overrides, zero-width) characters are refused.
+    if len(player) > PLAYER_MAX_LENGTH or any(unicodedata.category(c) in "CcCf" for c in player):
         return error(
             400,
             "Invalid user",
@@ -258,6 +259,9 @@ def day_plans(request: HttpRequest, code: str, day: str) -> JsonResponse:
     contest = Contest.objects.filter(code=code).first() if _CONTEST_CODE.fullmatch(code) else None
     if contest is None:
         return error(404, "Contest not found", f"Contest code {code} not found.")
+    # A finished day's document is built once, stored, and streamed as stored.
+    if document := audit.published_document(contest, date, timezone.now()):
+        return StreamingHttpResponse(audit.document_text(document), content_type="application/json")
     described = audit.public_plans(contest, date, timezone.now())
     if described is None:
         return error(404, "Plan not found", f"Contest code {code} has no plan for {date}.")
