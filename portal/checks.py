@@ -6,6 +6,7 @@ deploy/entrypoint.prod.sh, which refuses to start on any of them).
 - production has a cache that every process shares: REDIS_URL.
 """
 
+import os
 import re
 
 from django.conf import settings
@@ -24,6 +25,8 @@ def _placeholders() -> list[tuple[str, str]]:
         ("DJANGO_ALLOWED_HOSTS", " ".join(settings.ALLOWED_HOSTS)),
         ("DJANGO_CSRF_TRUSTED_ORIGINS", " ".join(settings.CSRF_TRUSTED_ORIGINS)),
         ("REDIS_URL", settings.REDIS_URL),
+        # Read by the entrypoint only, which runs these checks before it migrates.
+        ("DATABASE_MIGRATE_URL", os.environ.get("DATABASE_MIGRATE_URL", "")),
     ]
     return [(what, value) for what, value in values if value and PLACEHOLDER.search(value)]
 
@@ -56,3 +59,53 @@ def check_production_values(app_configs, **kwargs) -> list[Error]:
             )
         )
     return errors
+
+
+# The record (contests/database_roles.py): what the portal's role must not be able to do.
+FORBIDDEN = [
+    ("contests_dayplan", "UPDATE"),
+    ("contests_dayplan", "DELETE"),
+    ("contests_winningmoment", "DELETE"),
+    ("contests_win", "DELETE"),
+    ("contests_winreview", "UPDATE"),
+    ("contests_winreview", "DELETE"),
+]
+
+
+@register(Tags.database, deploy=True)
+def check_database_role(app_configs, databases=None, **kwargs) -> list[Error]:
+    """On PostgreSQL, the portal must not connect as a role that can rewrite the record.
+
+    A database check: `manage.py check --deploy --database default` (the entrypoint runs it
+    once the role has its grants)."""
+    from django.db import connections
+
+    if not databases or "default" not in databases:
+        return []
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
+        role, superuser = cursor.fetchone()
+        allowed = []
+        for table, privilege in FORBIDDEN:
+            cursor.execute(
+                "SELECT to_regclass(%s) IS NOT NULL AND has_table_privilege(%s, %s)",
+                [table, table, privilege],
+            )
+            if cursor.fetchone()[0]:
+                allowed.append(f"{privilege} on {table}")
+    if superuser or allowed:
+        return [
+            Error(
+                f"The portal connects to PostgreSQL as {role}, who "
+                + ("is a superuser" if superuser else "may " + ", ".join(allowed))
+                + ": it could rewrite the record.",
+                hint="DATABASE_URL must be the portal's own role and DATABASE_MIGRATE_URL the "
+                "owner's; the entrypoint grants the former exactly what it may do "
+                "(docs/security.md).",
+                id="portal.E004",
+            )
+        ]
+    return []

@@ -29,6 +29,7 @@ import pytest
 import redis
 
 from tests.nginx_template import TEMPLATES, render
+from tests.roles import drop_role, role_name
 from tests.tools import VENV_BIN, missing, tool
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,9 @@ REDIS_URL = "redis://127.0.0.1:6379/3"
 # 1 play a minute per address, after a burst of 50: the checks below stay far under it
 # from 127.0.0.1, and the rate-limit check exceeds it from an address of its own.
 PLAY_RATE, PLAY_BURST = "1r/m", 50
+# Sign-in POSTs and published plans: a few, then 429, each tried from an address of its own.
+SIGNIN_RATE, SIGNIN_BURST = "1r/m", 3
+PLANS_BURST = 3
 # Three moments of today that fell due a minute ago, as a plan made earlier would have.
 MOMENTS_DUE = """
 import datetime as dt
@@ -196,6 +200,14 @@ def services_or_skip() -> None:
         missing(f"Redis is not running at 127.0.0.1:6379: {exc}")
 
 
+def drop_app_role(role: str) -> None:
+    admin = psycopg2.connect(dbname="postgres", **POSTGRES)
+    admin.autocommit = True
+    with admin, admin.cursor() as cursor:
+        drop_role(cursor, role)
+    admin.close()
+
+
 def throwaway_database(stack: ExitStack) -> str:
     name = f"portal_topology_{secrets.token_hex(4)}"
     admin = psycopg2.connect(dbname="postgres", **POSTGRES)
@@ -263,6 +275,10 @@ def topology(tmp_path_factory):
     services_or_skip()
     tmp = tmp_path_factory.mktemp("topology")
     with ExitStack() as stack:
+        # The portal runs as a role of its own, made and granted by the entrypoint; the
+        # owner (postgres here) only migrates. Dropped after its database (LIFO).
+        app_role = role_name("topology_app")
+        stack.callback(drop_app_role, app_role)
         database = throwaway_database(stack)
         cert, key = certificate(tmp)
         site = Topology(
@@ -281,7 +297,8 @@ def topology(tmp_path_factory):
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": HOST,
             "DJANGO_CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
-            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
+            "DATABASE_URL": f"postgres://{app_role}:{secrets.token_hex(8)}@127.0.0.1:5432/{database}",
+            "DATABASE_MIGRATE_URL": f"postgres://postgres@127.0.0.1:5432/{database}",
             "REDIS_URL": REDIS_URL,
             "CACHE_KEY_PREFIX": database,
             "DJANGO_STATIC_ROOT": str(tmp / "collected"),
@@ -316,6 +333,13 @@ def topology(tmp_path_factory):
             "NGINX_STATIC_ROOT": str(site.published),
             "NGINX_PLAY_RATE": PLAY_RATE,
             "NGINX_PLAY_BURST": str(PLAY_BURST),
+            "NGINX_SIGNIN_RATE": SIGNIN_RATE,
+            "NGINX_SIGNIN_BURST": str(SIGNIN_BURST),
+            "NGINX_ADMIN_PATH": "/admin/",
+            "NGINX_ADMIN_RATE": "20r/s",
+            "NGINX_ADMIN_BURST": "100",
+            "NGINX_PLANS_RATE": "1r/m",
+            "NGINX_PLANS_BURST": str(PLANS_BURST),
         }
         # As the image does: templates/X.conf.template becomes conf.d/X.conf.
         (tmp / "conf.d").mkdir()
@@ -567,7 +591,8 @@ def test_nginx_answers_its_own_health_check(topology):
 def test_healthz_through_nginx(topology):
     answer = topology.https("/healthz")
     assert answer.status == 200
-    assert answer.json() == {"status": "ok", "database": "ok", "cache": "ok"}
+    # To the outside, up or down and nothing more.
+    assert answer.json() == {"status": "ok"}
     assert "no-store" in answer.headers["Cache-Control"]
 
 
@@ -617,6 +642,80 @@ def test_too_many_plays_from_one_address_get_429_in_the_envelope(topology):
     assert answer.headers["Retry-After"] == "1"
     # Only /play/ is limited.
     assert topology.https("/healthz", source="127.0.0.2").status == 200
+
+
+# Security (docs/security.md) ------------------------------------------------------------
+
+
+def test_player_ids_stay_out_of_the_access_logs(topology):
+    player = "player-" + secrets.token_hex(6)
+    answer = topology.https(
+        f"/play/?contest=TOPO-ON&user={player}", headers={"X-Request-ID": "privacy-probe"}
+    )
+    assert answer.status == 200
+    gunicorn_log = topology.logged_by_gunicorn("rid=privacy-probe")
+    assert (
+        '"GET /play/ HTTP/1.0" 200' in gunicorn_log or '"GET /play/ HTTP/1.1" 200' in gunicorn_log
+    )
+    wait_until(
+        lambda: "rid=privacy-probe" in (topology.tmp / "nginx-access.log").read_text(),
+        "Nginx to log the probe",
+        10,
+    )
+    nginx_log = (topology.tmp / "nginx-access.log").read_text()
+    assert '"GET /play/ HTTP/1.1" 200' in nginx_log
+    # Neither the access lines nor Django's play line (which names the contest) has it.
+    assert player not in gunicorn_log + nginx_log
+
+
+@pytest.mark.parametrize(
+    ("path", "source"), [("/accounts/login/", "127.0.0.3"), ("/admin/login/", "127.0.0.4")]
+)
+def test_nginx_limits_sign_in_attempts_per_address(topology, path, source):
+    # Without a CSRF token Django refuses each POST (403) — until Nginx refuses them all.
+    statuses = [
+        topology.https(path, method="POST", body=b"username=x&password=y", source=source).status
+        for _ in range(SIGNIN_BURST + 1)
+    ]
+    assert statuses == [403] * (SIGNIN_BURST + 1)
+    assert topology.https(path, method="POST", body=b"", source=source).status == 429
+    # Showing the page is never limited.
+    assert topology.https(path, source=source).status == 200
+
+
+def test_nginx_limits_the_published_plans_per_address(topology):
+    path = "/contests/TOPO-ON/plans/2020-01-01/"
+    statuses = [topology.https(path, source="127.0.0.5").status for _ in range(PLANS_BURST + 1)]
+    assert statuses == [404] * (PLANS_BURST + 1)
+    answer = topology.https(path, source="127.0.0.5")
+    assert_envelope(
+        answer,
+        429,
+        "Too many requests",
+        "Too many requests from this address; try again in a second.",
+    )
+
+
+def test_pages_carry_the_content_security_policy_once(topology):
+    answer = topology.https("/accounts/login/")
+    assert answer.status == 200
+    [policy] = answer.headers.get_all("Content-Security-Policy")
+    assert "default-src 'self'" in policy
+    assert answer.headers.get_all("Referrer-Policy") == ["same-origin"]
+    assert "camera=()" in answer.headers["Permissions-Policy"]
+
+
+def test_the_portal_runs_as_a_role_that_cannot_rewrite_the_record(topology):
+    # The entrypoint checked it before gunicorn started (portal.E004); the owner would fail.
+    topology.manage("check", "--deploy", "--tag", "database", "--database", "default")
+    owner = {**topology.env, "DATABASE_URL": topology.env["DATABASE_MIGRATE_URL"]}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--tag", "database", "--database",
+         "default"],
+        cwd=ROOT, env=owner, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "portal.E004" in result.stderr
 
 
 # Last: it stops gunicorn. -------------------------------------------------------------
