@@ -69,7 +69,7 @@ def _changes(record, previous) -> tuple[Change, ...]:
 def _entries(records: QuerySet, what, action=None) -> Iterable[Entry]:
     """Entries for historical records, each diffed against the version before it."""
     previous_of: dict[int, Model] = {}
-    for record in records.select_related("history_user").order_by("id", "history_date"):
+    for record in records.select_related("history_user").order_by("id", "history_id"):
         previous = previous_of.get(record.id)
         changes = _changes(record, previous)
         label = action(record, previous) if action else ACTIONS[record.history_type]

@@ -4,8 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from contests.management.arguments import positive_int
-from contests.models import Contest
+from contests.models import AuditEvent, AuditEventKind, Contest
 from contests.moments.claiming import ensure_plans
+from contests.operators import command_actor
 
 
 class Command(BaseCommand):
@@ -36,5 +37,13 @@ class Command(BaseCommand):
                     count = ensure_plans(item, day, now)
                     made += count
                     if count:
+                        # The contest's history says who planned ahead, and when.
+                        AuditEvent.objects.create(
+                            at=now,
+                            kind=AuditEventKind.PLAN_MADE_BY_COMMAND,
+                            contest=item,
+                            username=command_actor("plan_days"),
+                            detail=f"{day}: planned {count} prize(s) by manage.py plan_days",
+                        )
                         self.stdout.write(f"{item.code} {day}: planned {count} prize(s)")
         self.stdout.write(f"Made {made} plan(s); every other day asked for was already planned.")
