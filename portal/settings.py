@@ -254,7 +254,9 @@ AXES_HANDLER = "portal.lockout.PortalAxesHandler"
 AXES_FAILURE_LIMIT = "portal.lockout.failure_limit"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
-AXES_RESET_ON_SUCCESS = True
+# A success does not wipe the count: one known password must not reset an address's
+# guesses at the others.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_CALLABLE = "portal.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
 # Its own INFO lines say nothing the failure and lockout lines (portal.security) do not.

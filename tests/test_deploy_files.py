@@ -24,8 +24,8 @@ SCRIPTS = ["deploy/entrypoint.sh", "deploy/entrypoint.prod.sh", "bin/dev", "bin/
 SCRIPTS += ["bin/test", ".ci/run"]
 
 
-def run(*command: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+def run(*command: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 
 def compose(name: str) -> dict:
@@ -87,8 +87,9 @@ def test_compose_files_load_in_docker_compose(name, compose_project):
 def test_production_compose_refuses_to_run_without_its_env_file(compose_project):
     docker_compose = tool("docker-compose", "apt-get install docker-compose")
     result = run(
-        docker_compose, "-f", "docker-compose.prod.yml", "config", "-q", cwd=compose_project
-    )
+        docker_compose, "-f", "docker-compose.prod.yml", "config", "-q",
+        cwd=compose_project, env={"PATH": os.environ["PATH"]},
+    )  # fmt: skip
     assert result.returncode != 0
     assert "in .env.prod" in result.stderr
 
@@ -156,9 +157,10 @@ def test_every_line_of_the_example_env_file_reaches_a_service():
 
 def test_the_compose_services_environments_as_docker_compose_resolves_them(compose_project):
     docker_compose = tool("docker-compose", "apt-get install docker-compose")
+    # Only .env.prod: Compose would take a variable of this shell (DATABASE_URL…) first.
     result = run(
         docker_compose, "--env-file", ".env.prod", "-f", "docker-compose.prod.yml", "config",
-        cwd=compose_project,
+        cwd=compose_project, env={"PATH": os.environ["PATH"]},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     services = yaml.safe_load(result.stdout)["services"]
