@@ -1,23 +1,36 @@
 """The admin, for operators: contests and prizes to edit; plans, moments and wins to read.
 
 Plans, moments and wins are the audit record of what was drawn and won: nobody edits or
-deletes them here. Moments that have not passed yet are shown to superusers only.
+deletes them here. Moments that have not passed yet are shown to nobody unless
+SHOW_FUTURE_MOMENTS allows it to superusers (only with DEBUG on). Contests, API clients,
+tokens and reviews keep their history ("History" on each, and the history lists); audit
+events (sign-ins, lockouts, plans made by commands) are listed read-only; staff users
+with history are deactivated, never deleted.
 """
 
 import datetime as dt
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from simple_history.admin import SimpleHistoryAdmin
 
+from .accounts import deactivate, has_history
 from .models import (
     ApiClient,
     ApiToken,
+    AuditEvent,
     Contest,
     ContestStatus,
     DayPlan,
@@ -50,6 +63,26 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """A "History" page on each object (django-simple-history), to read only.
+
+    Reverting is off (SIMPLE_HISTORY_REVERT_DISABLED), and a version's page is only ever
+    shown: a POST there would save the old version back, past ReadOnlyAdmin's refusals.
+    """
+
+    def history_view(self, request: HttpRequest, object_id, extra_context=None):
+        if not str(object_id).isdigit():
+            raise Http404("No such object.")
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request: HttpRequest, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied("The history is read only.")
+        if not (str(object_id).isdigit() and str(version_id).isdigit()):
+            raise Http404("No such version.")
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -87,7 +120,7 @@ class PrizeInline(admin.TabularInline):
 
 
 @admin.register(Contest)
-class ContestAdmin(admin.ModelAdmin):
+class ContestAdmin(HistoryAdmin):
     inlines = [PrizeInline]
     list_display = ["code", "name", "start", "end", "time_zone", "status", "today"]
     list_display_links = ["code", "name"]
@@ -103,8 +136,8 @@ class ContestAdmin(admin.ModelAdmin):
     @admin.display(description="status")
     def status(self, contest: Contest) -> SafeString:
         status = contest.status_on(contest.local_date(timezone.now()))
-        colour = {"running": "#166534", "upcoming": "#3730a3", "ended": "#6b7280"}[status]
-        return format_html('<strong style="color: {}">{}</strong>', colour, status.label)
+        # Coloured by static/css/admin.css: no style attribute (Content-Security-Policy).
+        return format_html('<strong class="contest-status {}">{}</strong>', status, status.label)
 
     @admin.display(description="wins today / perday")
     def today(self, contest: Contest) -> str:
@@ -269,7 +302,7 @@ class WinAdmin(ReadOnlyAdmin):
 
 
 @admin.register(WinReview)
-class WinReviewAdmin(ReadOnlyAdmin):
+class WinReviewAdmin(ReadOnlyAdmin, HistoryAdmin):
     list_display = ["reviewed_at", "win", "status", "reviewed_by", "reason"]
     list_filter = ["status"]
     list_select_related = ["win__prize", "reviewed_by"]
@@ -302,7 +335,7 @@ def _tokens_issued(
 
 
 @admin.register(ApiClient)
-class ApiClientAdmin(admin.ModelAdmin):
+class ApiClientAdmin(HistoryAdmin):
     list_display = ["name", "is_active", "enabled_contests", "active_tokens", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["name"]
@@ -333,7 +366,7 @@ class ApiClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(HistoryAdmin):
     list_display = ["prefix", "client", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["client", ("revoked_at", admin.EmptyFieldListFilter)]
     list_select_related = ["client"]
@@ -356,3 +389,87 @@ class ApiTokenAdmin(admin.ModelAdmin):
             token.save(update_fields=["revoked_at"])  # save(), so the play cache forgets it
             revoked += 1
         self.message_user(request, f"Revoked {revoked} token(s); they are refused from now on.")
+
+
+# History and audit events -------------------------------------------------------------
+
+
+class HistoryRecordAdmin(ReadOnlyAdmin):
+    """One model's history: every version, who made it and when; never changed here."""
+
+    list_display = ["history_date", "history_type", "record", "history_user", "reason"]
+    list_filter = ["history_type"]
+    list_select_related = ["history_user"]
+    date_hierarchy = "history_date"
+    show_full_result_count = False
+
+    @admin.display(description="object")
+    def record(self, record) -> str:
+        return str(record.instance)
+
+    @admin.display(description="by command")
+    def reason(self, record) -> str:
+        return record.history_change_reason or ""
+
+
+for _model in (Contest, Prize, ApiClient, ApiToken, WinReview):
+    admin.site.register(_model.history.model, HistoryRecordAdmin)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "kind", "username", "address", "contest", "detail", "request_id"]
+    list_filter = ["kind", "contest"]
+    list_select_related = ["contest"]
+    search_fields = ["=username", "=address", "=request_id"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+
+# Users: deactivated, never deleted, once they have history -----------------------------
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    actions = ["deactivate_users"]
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        if obj is not None and has_history(obj):
+            return False  # deactivate instead: the history names them
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        # Deleting in bulk would reach users with history; deactivate them instead.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(description="Deactivate the selected users", permissions=["change"])
+    def deactivate_users(self, request: HttpRequest, queryset) -> None:
+        count = sum(deactivate(user, by=request.user) for user in queryset)
+        self.message_user(
+            request, f"Deactivated {count} user(s); their history stays.", messages.SUCCESS
+        )
+
+
+# Two-factor devices -------------------------------------------------------------------
+
+
+admin.site.unregister(TOTPDevice)
+
+
+@admin.register(TOTPDevice)
+class PortalTOTPDeviceAdmin(TOTPDeviceAdmin):
+    """django-otp's admin for TOTP devices ("QR code" shows a device to scan, once made),
+    answering 404 rather than failing for a device that does not exist."""
+
+    def config_view(self, request: HttpRequest, pk):
+        get_object_or_404(TOTPDevice, pk=pk)
+        return super().config_view(request, pk)
+
+    def qrcode_view(self, request: HttpRequest, pk):
+        get_object_or_404(TOTPDevice, pk=pk)
+        return super().qrcode_view(request, pk)

@@ -6,4 +6,11 @@ class ContestsConfig(AppConfig):
     verbose_name = "Contests"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (connects the receivers)
+        # Connect the receivers: the play cache's, the users' guard, and the sign-in record.
+        from django.db.models.signals import post_migrate
+
+        from portal import checks, lockout  # noqa: F401
+
+        from . import accounts, database_guards, signals  # noqa: F401
+
+        post_migrate.connect(database_guards.reinstall_after_migrate, sender=self)

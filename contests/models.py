@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 # Codes travel in URLs and query strings: letters, digits, "-" and "_" only.
 CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]*"
@@ -72,6 +73,8 @@ class Contest(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Who changed what, and when (docs/security.md, "History").
+    history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
         ordering = ["-start", "code"]
@@ -90,15 +93,53 @@ class Contest(models.Model):
     def clean(self) -> None:
         if self.start and self.end and self.end < self.start:
             raise ValidationError({"end": "The end date cannot be before the start date."})
-        if self.pk and DayPlan.objects.filter(prize__contest=self.pk).exists():
-            stored = Contest.objects.filter(pk=self.pk).values_list("code", flat=True).first()
-            if stored is not None and stored != self.code:
-                raise ValidationError(
-                    {
-                        "code": "The code cannot change once the contest has been played: "
-                        "players' apps and the sealed plans use it."
-                    }
-                )
+        if self.pk:
+            errors = self.played_rule_errors()
+            if errors:
+                raise ValidationError(errors)
+
+    def planned_days(self) -> tuple[dt.date, dt.date] | None:
+        """The first and last days this contest has plans for, or None if it has none."""
+        if not self.pk:
+            return None
+        span = DayPlan.objects.filter(prize__contest=self.pk).aggregate(
+            first=models.Min("day"), last=models.Max("day")
+        )
+        return None if span["first"] is None else (span["first"], span["last"])
+
+    def played_rule_errors(self) -> dict[str, str]:
+        """What this unsaved state would rewrite of a played contest's rules, by field.
+
+        Once a contest has plans, its code and time zone are fixed, its start cannot move
+        past a planned day and its end cannot move before one: the plans, the sealed
+        commitments and the closing report are made in its days. The database refuses the
+        same (migration 0006's trigger).
+        """
+        planned = self.planned_days()
+        if planned is None:
+            return {}
+        first, last = planned
+        stored = Contest.objects.filter(pk=self.pk).values("code", "time_zone").first() or {}
+        errors = {}
+        if stored.get("code") not in (None, self.code):
+            errors["code"] = (
+                "The code cannot change once the contest has been played: "
+                "players' apps and the sealed plans use it."
+            )
+        if stored.get("time_zone") not in (None, self.time_zone):
+            errors["time_zone"] = (
+                "The time zone cannot change once the contest has been played: its days "
+                f"were planned in {stored['time_zone']}."
+            )
+        if self.start and self.start > first:
+            errors["start"] = (
+                f"The start cannot move past {first:%Y-%m-%d}, a day that has been planned."
+            )
+        if self.end and self.end < last:
+            errors["end"] = (
+                f"The end cannot move before {last:%Y-%m-%d}, a day that has been planned."
+            )
+        return errors
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -126,6 +167,7 @@ class Prize(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(PERDAY_MAX)],
         help_text="Wins per day. A change applies from the next day not yet planned.",
     )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["contest", "code"]
@@ -219,6 +261,9 @@ class ApiClient(models.Model):
     )
     contests = models.ManyToManyField(Contest, related_name="api_clients", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Enabling it for a contest, or no longer, is an AuditEvent of that contest
+    # (contests/signals.py): simple-history's m2m tracking fails on contest.api_clients.
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -238,6 +283,8 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Issued ("+") and revoked ("~" setting revoked_at); its uses are not history.
+    history = HistoricalRecords(excluded_fields=["last_used_at"])
 
     class Meta:
         ordering = ["client", "-created_at"]
@@ -303,6 +350,7 @@ class WinReview(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="win_reviews"
     )
     reviewed_at = models.DateTimeField()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-reviewed_at", "-id"]
@@ -380,3 +428,84 @@ class IdempotentAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.contest_code})"
+
+
+class AuditEventKind(models.TextChoices):
+    SIGNED_IN = "signed_in", "Signed in"
+    SIGN_IN_FAILED = "sign_in_failed", "Sign-in failed"
+    LOCKED_OUT = "locked_out", "Locked out"
+    TWO_FACTOR_FAILED = "two_factor_failed", "Two-factor code refused"
+    TWO_FACTOR_ENROLLED = "two_factor_enrolled", "Two-factor device enrolled"
+    PLAN_MADE_BY_COMMAND = "plan_made_by_command", "Plans made by a command"
+    CLIENT_ENABLED = "client_enabled", "API client enabled"
+    CLIENT_DISABLED = "client_disabled", "API client no longer enabled"
+    USER_DEACTIVATED = "user_deactivated", "User deactivated"
+
+
+class AuditEvent(models.Model):
+    """Something that happened rather than a row that changed: sign-ins, lockouts, plans
+    made by commands. Append-only: written once, never changed or deleted."""
+
+    at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=32, choices=AuditEventKind.choices)
+    # The account, when there is one; `username` is what was typed, which may be nobody's.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    contest = models.ForeignKey(
+        Contest, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
+    detail = models.TextField(blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = "audit event"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.username or ''} at {self.at.isoformat()}".strip()
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding:
+            raise PermissionError("An audit event is written once and never changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("An audit event is never deleted.")
+
+
+class PlanDocument(models.Model):
+    """The published plans of a contest's finished day, built once and served as stored.
+
+    GET /contests/CODE/plans/DAY/ streams its parts in order; the day's plans can no
+    longer change (no plan is made for a day that is over, and plans never change).
+    Written once, parts after the document in the same transaction, never updated."""
+
+    contest = models.ForeignKey(Contest, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["contest", "day"], name="one_plan_document_per_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contest_id} plans of {self.day}"
+
+
+class PlanDocumentPart(models.Model):
+    document = models.ForeignKey(PlanDocument, on_delete=models.PROTECT, related_name="parts")
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+
+    class Meta:
+        ordering = ["document", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "number"], name="one_part_per_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"part {self.number} of {self.document}"

@@ -20,6 +20,13 @@ _EVERYTHING_VIEWABLE = [
         "playcount",
         "apiclient",
         "apitoken",
+        # The history (docs/security.md): every version of these, and the audit events.
+        "historicalcontest",
+        "historicalprize",
+        "historicalapiclient",
+        "historicalapitoken",
+        "historicalwinreview",
+        "auditevent",
     ]
 ]
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("contests/<str:code>/", staff_views.contest_detail, name="contest_detail"),
     path("contests/<str:code>/edit/", staff_views.contest_edit, name="contest_edit"),
     path("contests/<str:code>/report/", staff_views.closing_report_page, name="closing_report"),
+    path("contests/<str:code>/history/", staff_views.contest_history, name="contest_history"),
     path(
         "contests/<str:code>/report.csv", staff_views.closing_report_csv, name="closing_report_csv"
     ),

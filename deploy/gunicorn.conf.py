@@ -24,7 +24,9 @@ _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else o
 
 # All addresses of the container; only Nginx can reach them (no published port).
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = _int("WEB_CONCURRENCY", 2 * (_cores or 1) + 1)
+# GUNICORN_WORKERS, else WEB_CONCURRENCY (which gunicorn itself refuses empty, so compose
+# files, which cannot leave a variable out, pass GUNICORN_WORKERS).
+workers = _int("GUNICORN_WORKERS", _int("WEB_CONCURRENCY", 2 * (_cores or 1) + 1))
 
 # gthread rather than sync: Nginx keeps connections to gunicorn open (upstream keepalive),
 # which a sync worker cannot do (it closes after every answer), and a thread waiting on
@@ -59,11 +61,14 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "*")
 secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 
 # One line per request on stdout, with the request id Nginx passes on (the same id is on
-# Nginx's and Django's lines for that request). Off in the production image, where Nginx
-# already writes one line per request and the play log another: GUNICORN_ACCESS_LOG=false.
+# Nginx's and Django's lines for that request). The path without its query string: plays
+# carry player ids (?user=…), personal data that stays out of the logs. Off in the
+# production image, where Nginx already writes one line per request and the play log
+# another: GUNICORN_ACCESS_LOG=false.
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "true").lower() != "false" else None
 access_log_format = (
-    '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}i)s for=%({x-forwarded-for}i)s'
+    '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}i)s '
+    "for=%({x-forwarded-for}i)s"
 )
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

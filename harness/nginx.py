@@ -161,6 +161,17 @@ class Nginx(Server):
         return exchange(connection, "GET", path, headers)
 
 
+SIGN_IN_ADMIN_AND_PLANS_LIMITS = {
+    "NGINX_SIGNIN_RATE": "10r/m",
+    "NGINX_SIGNIN_BURST": "10",
+    "NGINX_ADMIN_PATH": "/admin/",
+    "NGINX_ADMIN_RATE": "5r/s",
+    "NGINX_ADMIN_BURST": "50",
+    "NGINX_PLANS_RATE": "2r/s",
+    "NGINX_PLANS_BURST": "10",
+}
+
+
 def start_nginx(
     upstreams: Sequence[str],
     *,
@@ -170,6 +181,7 @@ def start_nginx(
     static_root: Path | None = None,
     play_rate: str = "20r/s",
     play_burst: int = 40,
+    limits: Mapping[str, str] | None = None,
     nginx: str = "nginx",
     openssl: str = "openssl",
     timeout: float = 20,
@@ -200,6 +212,9 @@ def start_nginx(
         "NGINX_STATIC_ROOT": str(static_root or directory / "static"),
         "NGINX_PLAY_RATE": play_rate,
         "NGINX_PLAY_BURST": str(play_burst),
+        # The other limits, .env.prod.example's unless `limits` says otherwise.
+        **SIGN_IN_ADMIN_AND_PLANS_LIMITS,
+        **(limits or {}),
     }
     render_templates(directory, variables)
     config = main_config(directory)

@@ -6,9 +6,11 @@ DJANGO_ALLOWED_HOSTS switch it to production services; see docs/operations.md an
 .env.prod.example for every variable.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +55,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "simple_history",
+    "csp",
     "contests",
 ]
 
@@ -64,8 +71,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): has this session given a TOTP code (docs/security.md)?
+    "django_otp.middleware.OTPMiddleware",
+    "portal.two_factor.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "portal.headers.PermissionsPolicyMiddleware",
+    # Who made each change the history records (simple_history's HistoricalRecords).
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes requires: it turns a locked-out sign-in into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -155,6 +171,13 @@ if AWARD_CLOCK not in ("database", "process"):
 
 # Auth -------------------------------------------------------------------------------
 
+# django-axes first: it refuses a locked-out username or address before any password is
+# checked, so the right password on the sixth try is refused too.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -195,6 +218,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Security (production behind Nginx) ---------------------------------------------------
+# docs/security.md says what each of these guards against.
 
 # Nginx overwrites X-Forwarded-Proto, so Django may trust it to know a request was HTTPS.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -210,6 +234,82 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # The health check comes from inside the network over plain HTTP.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REFERRER_POLICY = "same-origin"
+# Features no page of the portal uses, refused to every page (portal/headers.py).
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=(), interest-cohort=()"
+)
+
+# The client's address, for lockouts and the sign-in history. Behind Nginx, REMOTE_ADDR
+# is Nginx's own address; Nginx overwrites X-Forwarded-For with the client's, and only
+# Nginx reaches gunicorn (portal/client_address.py). Off by default on the embedded
+# default, where anyone could send that header to runserver.
+TRUST_X_FORWARDED_FOR = env.bool("DJANGO_TRUST_X_FORWARDED_FOR", default=not DEBUG)
+
+# Winning moments that have not passed yet are shown to no one, superusers included,
+# unless this allows it (to superusers only); never with DEBUG off.
+SHOW_FUTURE_MOMENTS = env.bool("DJANGO_SHOW_FUTURE_MOMENTS", default=DEBUG)
+if SHOW_FUTURE_MOMENTS and not DEBUG:
+    raise ImproperlyConfigured(
+        "DJANGO_SHOW_FUTURE_MOMENTS is refused when DJANGO_DEBUG is off: in production "
+        "nobody may see a winning moment before it passes."
+    )
+
+# Sign-in lockouts (django-axes): 5 failures for one username, or 20 from one address,
+# within 15 minutes lock that username or address out for 15 minutes; the right password
+# is refused too, with a 429 page. Failures count until 15 minutes pass without another.
+SIGN_IN_FAILURES_PER_USERNAME = 5
+SIGN_IN_FAILURES_PER_ADDRESS = 20
+AXES_HANDLER = "portal.lockout.PortalAxesHandler"
+AXES_FAILURE_LIMIT = "portal.lockout.failure_limit"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
+# A success does not wipe the count: one known password must not reset an address's
+# guesses at the others.
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "portal.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
+# Its own INFO lines say nothing the failure and lockout lines (portal.security) do not.
+AXES_VERBOSE = False
+# Passwords never reach the attempt records (axes masks "password" always); usernames and
+# addresses do, and the log lines.
+AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken"]
+
+# Two-factor sign-in (django-otp, TOTP). Whom it is required of:
+#   "staff"    superusers and members of Contest staff (the default with DJANGO_DEBUG off)
+#   "everyone" every signed-in account
+#   "off"      nobody (the default of the embedded default, bin/dev)
+OTP_REQUIRED_FOR = env("DJANGO_OTP_REQUIRED_FOR", default="off" if DEBUG else "staff")
+if OTP_REQUIRED_FOR not in ("staff", "everyone", "off"):
+    raise ImproperlyConfigured(
+        f"DJANGO_OTP_REQUIRED_FOR must be staff, everyone or off, not {OTP_REQUIRED_FOR!r}."
+    )
+OTP_TOTP_ISSUER = env("DJANGO_OTP_ISSUER", default="Contest Portal")
+
+# The change history (django-simple-history): who changed what, never reverted from it.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+
+# Content-Security-Policy (django-csp 4): every file from the portal itself, no inline
+# script, no style attribute, no frames. The play API's JSON answers go without it: they
+# are never rendered, and it would cost every play a header.
+CONTENT_SECURITY_POLICY = {
+    "EXCLUDE_URL_PREFIXES": ["/play/"],
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # django-otp's admin draws a device's QR code as an SVG data: URL.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 # Logging --------------------------------------------------------------------------------
 
@@ -239,6 +339,9 @@ LOGGING = {
         # Django logs every 4xx on its own; our play log line already says it.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING" if not DEBUG else "INFO"},
+        # django-axes' own failure and lockout lines (WARNING) stay, beside portal.security's;
+        # its INFO lines (a reset after every sign-in) say nothing.
+        "axes": {"level": "WARNING"},
     },
 }
 

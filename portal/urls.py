@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from portal.health import healthz, readyz
+from portal.two_factor import two_factor
 
 urlpatterns = [
     path("", include("contests.urls")),
@@ -16,6 +17,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # After the password, for the accounts that need a second factor (portal/two_factor.py).
+    path("accounts/two-factor/", two_factor, name="two_factor"),
     # Outside ADMIN_URL and without a trailing slash: probes must not follow redirects.
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -100,6 +100,15 @@ def test_staff_create_a_contest_watch_its_first_win_and_export_it(
 
     username, password = staff_login
     today = dt.datetime.now(zoneinfo.ZoneInfo(settings.TIME_ZONE)).date()
+    # Chromium reports what the Content-Security-Policy blocked (an inline style or script)
+    # on its console: no page of the walk below may have any.
+    blocked = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
 
     # Signing in from the portal's home comes back to it.
     page.goto(live_server.url + "/")
@@ -151,3 +160,12 @@ def test_staff_create_a_contest_watch_its_first_win_and_export_it(
     assert len(won) == 1
     assert (won[0]["contest"], won[0]["prize_code"]) == ("BROWSER1", "instant-gift")
     assert dt.datetime.fromisoformat(won[0]["won_at"]).utcoffset() is not None
+
+    # The other pages staff open, the admin's too, with nothing blocked by the CSP.
+    for path in ["/", "/winners/", "/contests/BROWSER1/report/", "/contests/BROWSER1/history/"]:
+        page.goto(live_server.url + path)
+        expect(page.get_by_role("main")).to_be_visible()
+    for path in ["/admin/", "/admin/contests/contest/", "/admin/contests/win/"]:
+        page.goto(live_server.url + path)
+        expect(page.locator("#content")).to_be_visible()
+    assert blocked == []

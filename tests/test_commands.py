@@ -120,6 +120,19 @@ def test_seed_demo_is_idempotent_and_makes_c0001_playable_today():
     assert Prize.objects.count() == 2
 
 
+def test_seed_demo_runs_a_played_demo_on_without_moving_its_start():
+    with time_machine.travel(rome(2026, 11, 28, 10), tick=False):
+        run("seed_demo")
+        run("plan_days", "--contest", "C0001", "--days", "1")
+    # Two months later the demo has ended; its planned first day must stay inside it.
+    with time_machine.travel(rome(2027, 1, 28, 10), tick=False):
+        run("seed_demo")
+        demo = Contest.objects.get(code="C0001")
+        assert demo.start == dt.date(2026, 11, 28)
+        assert demo.end >= dt.date(2027, 2, 27)
+        assert demo.is_active_on(dt.date(2027, 1, 28))
+
+
 def test_plan_days_plans_ahead_and_leaves_existing_plans_alone(make_contest):
     make_contest(end=dt.date(2020, 2, 11))
     with time_machine.travel(rome(2020, 2, 9, 12), tick=False):

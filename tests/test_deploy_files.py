@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -28,12 +29,37 @@ JOB_SERVICES = ["worker", "scheduler"]
 MONITORING = ["prometheus", "grafana"]
 
 
-def run(*command: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+def run(*command: str, cwd: Path = ROOT, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
 
 
 def compose(name: str) -> dict:
     return yaml.safe_load((ROOT / name).read_text())
+
+
+# Compose's interpolation: ${NAME}, ${NAME:-default}, ${NAME:?error}, and $$ for a "$".
+_INTERPOLATION = re.compile(r"\$\$|\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}")
+
+
+def interpolate(value: str, variables: dict[str, str]) -> str:
+    def substitute(match: re.Match) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, kind, rest = match.groups()
+        if variables.get(name):
+            return variables[name]
+        if kind == "?":
+            raise AssertionError(f"{name} is required: {rest}")
+        return rest if kind == "-" else ""
+
+    return _INTERPOLATION.sub(substitute, value)
+
+
+def service_environment(service: str, variables: dict[str, str] | None = None) -> dict[str, str]:
+    """A production service's environment, as Compose makes it from .env.prod."""
+    variables = env_file(ROOT / ".env.prod.example") if variables is None else variables
+    environment = compose("docker-compose.prod.yml")["services"][service].get("environment", {})
+    return {name: interpolate(str(value), variables) for name, value in environment.items()}
 
 
 @pytest.fixture
@@ -58,8 +84,19 @@ def test_compose_files_follow_the_compose_spec(name):
 @pytest.mark.parametrize("name", COMPOSE_FILES)
 def test_compose_files_load_in_docker_compose(name, compose_project):
     docker_compose = tool("docker-compose", "apt-get install docker-compose")
-    result = run(docker_compose, "-f", name, "config", "-q", cwd=compose_project)
+    env = ["--env-file", ".env.prod"] if name == "docker-compose.prod.yml" else []
+    result = run(docker_compose, *env, "-f", name, "config", "-q", cwd=compose_project)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_compose_refuses_to_run_without_its_env_file(compose_project):
+    docker_compose = tool("docker-compose", "apt-get install docker-compose")
+    result = run(
+        docker_compose, "-f", "docker-compose.prod.yml", "config", "-q",
+        cwd=compose_project, env={"PATH": os.environ["PATH"]},
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "in .env.prod" in result.stderr
 
 
 def test_docker_compose_catches_a_dependency_on_a_missing_service(compose_project):
@@ -68,7 +105,10 @@ def test_docker_compose_catches_a_dependency_on_a_missing_service(compose_projec
     broken = compose("docker-compose.prod.yml")
     broken["services"]["web"]["depends_on"]["cache"] = {"condition": "service_healthy"}
     (compose_project / "broken.yml").write_text(yaml.safe_dump(broken))
-    result = run(docker_compose, "-f", "broken.yml", "config", "-q", cwd=compose_project)
+    result = run(
+        docker_compose, "--env-file", ".env.prod", "-f", "broken.yml", "config", "-q",
+        cwd=compose_project,
+    )  # fmt: skip
     assert result.returncode != 0
     assert "depends on service 'cache' which is undefined" in result.stderr
 
@@ -101,11 +141,67 @@ def test_monitoring_starts_only_with_its_profile():
     assert all(services[name]["profiles"] == ["monitoring"] for name in MONITORING)
 
 
-def test_every_production_service_is_checked_restarted_and_configured_from_env_prod():
+def test_every_production_service_is_checked_and_restarted():
     for name, service in compose("docker-compose.prod.yml")["services"].items():
         assert service["healthcheck"]["test"][0] in ("CMD", "CMD-SHELL"), name
         assert service["restart"] == "unless-stopped", name
-        assert service["env_file"] == ".env.prod", name
+
+
+# What each service may see of .env.prod: its own variables, nobody else's secrets.
+SECRETS = {"DJANGO_SECRET_KEY", "DATABASE_URL", "DATABASE_MIGRATE_URL", "REDIS_URL"}
+SECRETS |= {"POSTGRES_PASSWORD", "REDIS_PASSWORD"}
+OWN_SECRETS = {
+    "nginx": set(),
+    "web": {"DJANGO_SECRET_KEY", "DATABASE_URL", "DATABASE_MIGRATE_URL", "REDIS_URL"},
+    "db": {"POSTGRES_PASSWORD"},
+    "redis": {"REDIS_PASSWORD"},
+    # The jobs run the portal's code on its database and Redis; the backup reads the
+    # owner's password under libpq's name (PGPASSWORD); monitoring gets no secret of ours.
+    "worker": {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL"},
+    "scheduler": {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL"},
+    "backup": set(),
+    "prometheus": set(),
+    "grafana": set(),
+}
+
+
+def test_each_production_service_gets_only_its_own_variables():
+    services = compose("docker-compose.prod.yml")["services"]
+    for name, service in services.items():
+        # No env_file: it would hand every service every line of .env.prod.
+        assert "env_file" not in service, name
+        environment = set(service_environment(name))
+        assert environment & SECRETS == OWN_SECRETS[name], name
+    assert {n for n in service_environment("nginx") if not n.startswith("NGINX_")} == set()
+    assert set(service_environment("db")) == {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
+    assert set(service_environment("redis")) == {"REDIS_USERNAME", "REDIS_PASSWORD"}
+    assert not any(n.startswith(("NGINX_", "POSTGRES_")) for n in service_environment("web"))
+
+
+def test_every_line_of_the_example_env_file_reaches_a_service():
+    used = set()
+    for service in compose("docker-compose.prod.yml")["services"].values():
+        for value in service.get("environment", {}).values():
+            used |= set(re.findall(r"\$\{([A-Z0-9_]+)", str(value)))
+    assert set(env_file(ROOT / ".env.prod.example")) <= used
+
+
+def test_the_compose_services_environments_as_docker_compose_resolves_them(compose_project):
+    docker_compose = tool("docker-compose", "apt-get install docker-compose")
+    # Only .env.prod: Compose would take a variable of this shell (DATABASE_URL…) first.
+    result = run(
+        docker_compose, "--env-file", ".env.prod", "-f", "docker-compose.prod.yml", "config",
+        cwd=compose_project, env={"PATH": os.environ["PATH"]},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    services = yaml.safe_load(result.stdout)["services"]
+    example = env_file(ROOT / ".env.prod.example")
+    for name, service in services.items():
+        environment = service.get("environment", {})
+        assert set(environment) & SECRETS == OWN_SECRETS[name], name
+        for variable in OWN_SECRETS[name]:
+            assert environment[variable] == example[variable], (name, variable)
+    assert services["nginx"]["environment"]["NGINX_ADMIN_PATH"] == "/admin/"
 
 
 @pytest.mark.parametrize("name", COMPOSE_FILES)
@@ -193,19 +289,94 @@ def test_nginx_serves_the_static_files_web_publishes():
     assert "backups:/backups" in project["services"]["backup"]["volumes"]
 
 
-def test_redis_requires_its_password():
+def test_redis_has_an_acl_user_and_no_default_user_in_production():
     redis = compose("docker-compose.prod.yml")["services"]["redis"]
-    assert '--requirepass "$$REDIS_PASSWORD"' in " ".join(redis["command"])
+    command = " ".join(redis["command"])
+    assert "--user default off" in command
+    assert '--user "$$REDIS_USERNAME" on ">$$REDIS_PASSWORD"' in command
+    assert "-@dangerous" in command and "-@admin" in command
+    assert '--user "$$REDIS_USERNAME"' in redis["healthcheck"]["test"][1]
     assert "REDISCLI_AUTH" in redis["healthcheck"]["test"][1]
     example = env_file(ROOT / ".env.prod.example")
-    assert example["REDIS_URL"].startswith(f"redis://:{example['REDIS_PASSWORD']}@redis:")
-    # The job broker: the same Redis and password, another database than the cache's.
-    assert example["CELERY_BROKER_URL"].startswith(f"redis://:{example['REDIS_PASSWORD']}@redis:")
+    assert example["REDIS_URL"].startswith(
+        f"redis://{example['REDIS_USERNAME']}:{example['REDIS_PASSWORD']}@redis:"
+    )
+    # The job broker: the same Redis, user and password, another database than the cache's.
+    assert example["CELERY_BROKER_URL"].startswith(
+        f"redis://{example['REDIS_USERNAME']}:{example['REDIS_PASSWORD']}@redis:"
+    )
     assert example["CELERY_BROKER_URL"].rsplit("/", 1)[1] != example["REDIS_URL"].rsplit("/", 1)[1]
-    assert example["DATABASE_URL"] == (
+
+
+def test_the_portal_and_its_migrations_use_different_database_roles():
+    example = env_file(ROOT / ".env.prod.example")
+    assert example["DATABASE_MIGRATE_URL"] == (
         f"postgres://{example['POSTGRES_USER']}:{example['POSTGRES_PASSWORD']}"
         f"@db:5432/{example['POSTGRES_DB']}"
     )
+    app = re.fullmatch(r"postgres://([^:]+):([^@]+)@db:5432/(.+)", example["DATABASE_URL"])
+    assert app is not None
+    assert app.group(1) != example["POSTGRES_USER"]
+    assert app.group(2) != example["POSTGRES_PASSWORD"]
+    assert app.group(3) == example["POSTGRES_DB"]
+
+
+def test_every_compose_file_gives_redis_a_password():
+    for name in COMPOSE_FILES:
+        services = compose(name)["services"]
+        command = " ".join(services["redis"]["command"])
+        assert "--requirepass" in command or ">$$REDIS_PASSWORD" in command, name
+        redis_url = (
+            services["web"]["environment"]["REDIS_URL"]
+            if name == "docker-compose.yml"
+            else service_environment("web")["REDIS_URL"]
+        )
+        assert re.match(r"redis://[^:]*:[^@]+@redis:", redis_url), name
+
+
+def test_production_redis_refuses_the_default_user_and_dangerous_commands(tmp_path):
+    """redis-server started with exactly the production command's arguments."""
+    import redis as redis_py
+
+    tool("redis-server", "apt-get install redis-server")
+    from tests.servers import free_port
+
+    port = free_port()
+    variables = {"REDIS_USERNAME": "portal", "REDIS_PASSWORD": "a-long-redis-password"}
+    [shell, flag, script] = compose("docker-compose.prod.yml")["services"]["redis"]["command"]
+    script = interpolate(script, {}).replace("--appendonly yes", "--appendonly no --save ''")
+    script += f" --port {port} --bind 127.0.0.1 --dir {tmp_path}"
+    server = subprocess.Popen(
+        [shell, flag, script],
+        env={"PATH": os.environ["PATH"], **variables},
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        user = redis_py.Redis.from_url(url, username="portal", password="a-long-redis-password")
+        for _ in range(100):
+            try:
+                user.ping()
+                break
+            except redis_py.ConnectionError:
+                time.sleep(0.05)
+        assert user.set("portal:1:probe", "1") and user.get("portal:1:probe") == b"1"
+        assert user.eval("return redis.call('GET', KEYS[1])", 1, "portal:1:probe") == b"1"
+        with pytest.raises(redis_py.AuthenticationError):
+            redis_py.Redis.from_url(url).ping()  # the default user is off
+        with pytest.raises(redis_py.AuthenticationError):
+            redis_py.Redis.from_url(url, password="a-long-redis-password").ping()
+        for command in (
+            ("FLUSHALL",),
+            ("CONFIG", "GET", "*"),
+            ("KEYS", "*"),
+            ("SHUTDOWN",),
+        ):
+            with pytest.raises(redis_py.ResponseError, match="no permissions"):
+                user.execute_command(*command)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 def test_development_runs_live_source_on_postgresql_and_redis():
@@ -220,7 +391,7 @@ def test_development_runs_live_source_on_postgresql_and_redis():
     assert web["ports"] == ["8000:8000"]
     assert web["command"] == ["python", "manage.py", "runserver", "0.0.0.0:8000"]
     assert web["environment"]["DATABASE_URL"].startswith("postgres://")
-    assert web["environment"]["REDIS_URL"].startswith("redis://redis:")
+    assert web["environment"]["REDIS_URL"].startswith("redis://:portal-dev-redis@redis:")
     assert web["depends_on"] == {
         "db": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
@@ -241,9 +412,8 @@ def test_the_example_env_file_documents_every_line():
 
 
 def nginx_environment() -> dict[str, str]:
-    """What the nginx container's environment holds: .env.prod, then compose's own."""
-    nginx = compose("docker-compose.prod.yml")["services"]["nginx"]
-    return {**env_file(ROOT / ".env.prod.example"), **nginx["environment"]}
+    """What the nginx container's environment holds: its own variables, from .env.prod."""
+    return service_environment("nginx")
 
 
 def test_compose_defines_every_variable_the_nginx_template_uses():
@@ -310,11 +480,36 @@ def test_the_nginx_template_has_what_production_needs():
 @pytest.mark.parametrize("status", ["429", "502", "503", "504"])
 def test_nginx_answers_its_own_play_errors_in_the_api_envelope(status):
     template = (TEMPLATES / "default.conf.template").read_text()
-    [body] = re.findall(rf"return {status} '(.*)';", template)
-    envelope = yaml.safe_load(body)
-    assert list(envelope) == ["error"]
-    assert envelope["error"]["status"] == status
-    assert set(envelope["error"]) == {"status", "title", "detail"}
+    bodies = re.findall(rf"return {status} '(.*)';", template)
+    assert bodies
+    for body in bodies:  # 429: the plays' and the published plans'
+        envelope = yaml.safe_load(body)
+        assert list(envelope) == ["error"]
+        assert envelope["error"]["status"] == status
+        assert set(envelope["error"]) == {"status", "title", "detail"}
+
+
+def test_nginx_limits_sign_in_the_admin_and_the_published_plans():
+    template = (TEMPLATES / "default.conf.template").read_text()
+    for directive in [
+        "limit_req_zone $portal_signin_key zone=portal_signin",
+        "location = /accounts/login/ {",
+        "location = /accounts/two-factor/ {",
+        "location ${NGINX_ADMIN_PATH} {",
+        "location = ${NGINX_ADMIN_PATH}login/ {",
+        "limit_req zone=portal_admin burst=${NGINX_ADMIN_BURST} nodelay;",
+        "location ~ ^/contests/[^/]+/plans/ {",
+        "limit_req zone=portal_plans burst=${NGINX_PLANS_BURST} nodelay;",
+    ]:
+        assert directive in template, directive
+
+
+def test_access_logs_name_the_path_without_its_query():
+    template = (TEMPLATES / "default.conf.template").read_text()
+    [log_format] = re.findall(r"log_format portal (.*?);", template, re.S)
+    assert "$request_method $uri" in log_format
+    assert "$request " not in log_format and "$request_uri" not in log_format
+    assert "$args" not in log_format and "$query_string" not in log_format
 
 
 # Dockerfiles ----------------------------------------------------------------------------
@@ -460,6 +655,12 @@ def test_gunicorn_defaults_suit_a_container_behind_nginx():
     assert settings["secure_scheme_headers"] == "{'X-FORWARDED-PROTO': 'https'}"
     assert settings["accesslog"] == "-"
     assert "rid=%({x-request-id}i)s" in settings["access_log_format"]
+    # The path without its query: player ids (?user=…) stay out of the access log.
+    assert '"%(m)s %(U)s %(H)s"' in settings["access_log_format"]
+    assert (
+        "%(r)s" not in settings["access_log_format"]
+        and "%(q)s" not in settings["access_log_format"]
+    )
     assert settings["control_socket_disable"] == "True"
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
+from tests.roles import drop_role, role_name
 from tests.tools import VENV_BIN, missing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,14 +34,17 @@ def run(command: list[str], **environment: str) -> subprocess.CompletedProcess:
     )
 
 
-def production(database_url: str, tmp_path: Path) -> dict[str, str]:
+def production(database_url: str, tmp_path: Path, **more: str) -> dict[str, str]:
     return {
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "portal.test",
         "DATABASE_URL": database_url,
+        # Never reached by these tests: the deploy checks only need one to be set.
+        "REDIS_URL": "redis://127.0.0.1:6379/13",
         "DJANGO_STATIC_ROOT": str(tmp_path / "collected"),
         "STATIC_PUBLISH_ROOT": str(tmp_path / "public"),
+        **more,
     }
 
 
@@ -101,28 +105,51 @@ def test_the_production_entrypoint_stops_when_the_database_never_comes(tmp_path)
     assert not (tmp_path / "collected").exists()
 
 
+def test_a_placeholder_secret_stops_the_production_entrypoint(tmp_path):
+    # As .env.prod.example has it: refused before the database is even waited for.
+    marker = tmp_path / "ran"
+    url = f"postgres://postgres@127.0.0.1:{closed_port()}/nowhere"
+    result = run(
+        ["deploy/entrypoint.prod.sh", "touch", str(marker)],
+        **production(url, tmp_path, DJANGO_SECRET_KEY="change-me"),
+    )
+    assert result.returncode != 0
+    assert "portal.E001" in result.stderr
+    assert "DJANGO_SECRET_KEY is still the placeholder of .env.prod.example" in result.stderr
+    assert "Waiting for the postgresql database" not in result.stderr
+    assert not marker.exists()
+    assert not (tmp_path / "collected").exists()
+
+
 @pytest.fixture
 def empty_postgresql_database():
+    """A fresh database, with the owner's URL and the URL of a role the entrypoint makes."""
     try:
         admin = psycopg2.connect(host="127.0.0.1", user="postgres", dbname="postgres")
     except psycopg2.OperationalError as exc:
         missing(f"PostgreSQL is not running at 127.0.0.1:5432: {exc}")
     admin.autocommit = True
     name = f"portal_entrypoint_{secrets.token_hex(4)}"
+    role = role_name("entrypoint_app")
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgres://postgres@127.0.0.1:5432/{name}"
+    yield (
+        f"postgres://postgres@127.0.0.1:5432/{name}",
+        f"postgres://{role}:{secrets.token_hex(8)}@127.0.0.1:5432/{name}",
+    )
     with admin.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        drop_role(cursor, role)
     admin.close()
 
 
 def test_replicas_starting_together_take_turns(empty_postgresql_database, tmp_path):
     # Two web containers on one fresh database and one static volume, as with
     # `docker compose up --scale web=2`: each migrates, collects and publishes, then runs.
+    owner_url, app_url = empty_postgresql_database
     replicas = []
     for number in range(2):
-        environment = production(empty_postgresql_database, tmp_path)
+        environment = production(app_url, tmp_path, DATABASE_MIGRATE_URL=owner_url)
         environment["DJANGO_STATIC_ROOT"] = str(tmp_path / f"collected-{number}")
         env = {"PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}", **environment}
         replicas.append(

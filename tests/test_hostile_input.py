@@ -145,3 +145,26 @@ def test_raw_requests_through_gunicorn_never_get_a_server_error(contests):
                 )
 
         check()
+
+
+# Unicode format characters (category Cf) in player ids: invisible, and able to make an id
+# read differently from what it is (a right-to-left override turns "admin‮gnp.exe"
+# around; a zero-width space makes "al​ice" look like "alice"). Refused like control ones.
+FORMAT_CHARACTERS = ["\u202e", "\u202d", "\u2066", "\u200b", "\u200d", "\u2060", "\ufeff"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("character", FORMAT_CHARACTERS)
+def test_player_ids_with_format_characters_are_refused(client, make_contest, character):
+    make_contest(wmax=1)
+    response = client.get(f"/play/?contest=C0001&user={quote('al' + character + 'ice')}")
+    assert response.status_code == 400
+    assert response.json()["error"]["title"] == "Invalid user"
+
+
+@pytest.mark.django_db
+def test_player_ids_may_still_be_any_visible_text(client, make_contest):
+    make_contest(start=timezone.localdate(), end=timezone.localdate())
+    for player in ["alice", "Ünïcødé-42", "用户", "a b", "="]:
+        response = client.get(f"/play/?contest=C0001&user={quote(player)}")
+        assert response.status_code == 200, player

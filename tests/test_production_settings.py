@@ -1,6 +1,7 @@
 """With .env.prod.example's variables the settings are production-grade; gaps fail loudly."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -32,14 +33,30 @@ def manage(*args: str, environment: dict[str, str]) -> subprocess.CompletedProce
     )
 
 
+HOST = "contests.portal.test"
+
+
+def filled_in(variables: dict[str, str]) -> dict[str, str]:
+    """What an operator makes of .env.prod.example: every placeholder replaced."""
+    passwords: dict[str, str] = {}
+
+    def real(value: str) -> str:
+        for placeholder in re.findall(r"change-me[a-z-]*", value):
+            passwords.setdefault(placeholder, secrets.token_urlsafe(24))
+            value = value.replace(placeholder, passwords[placeholder])
+        return value.replace("contests.example.com", HOST)
+
+    return {key: real(value) for key, value in variables.items()}
+
+
 def production(**overrides: str) -> dict[str, str]:
-    variables = env_file(ROOT / ".env.prod.example")
+    variables = filled_in(env_file(ROOT / ".env.prod.example"))
     variables["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
     variables.update(overrides)
     return {key: value for key, value in variables.items() if value is not None}
 
 
-def test_the_example_env_file_passes_the_deploy_checks_with_a_real_secret():
+def test_the_example_env_file_filled_in_passes_the_deploy_checks():
     result = manage("check", "--deploy", "--fail-level", "WARNING", environment=production())
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
@@ -51,6 +68,30 @@ def test_the_deploy_checks_catch_the_placeholder_secret():
     result = manage("check", "--deploy", "--fail-level", "WARNING", environment=environment)
     assert result.returncode != 0
     assert "security.W009" in result.stderr
+    assert "portal.E001" in result.stderr and "portal.E002" in result.stderr
+
+
+def test_the_deploy_checks_refuse_every_placeholder_of_the_example():
+    environment = {**env_file(ROOT / ".env.prod.example")}
+    environment["DJANGO_SECRET_KEY"] = secrets.token_urlsafe(50)
+    result = manage("check", "--deploy", "--fail-level", "WARNING", environment=environment)
+    assert result.returncode != 0
+    for what in [
+        "DATABASE_URL's password",
+        "REDIS_URL",
+        "DJANGO_ALLOWED_HOSTS",
+        "DJANGO_CSRF_TRUSTED_ORIGINS",
+    ]:
+        assert f"{what} is still the placeholder of .env.prod.example" in result.stderr, what
+
+
+def test_the_deploy_checks_refuse_a_short_secret_and_no_redis():
+    environment = production(DJANGO_SECRET_KEY=secrets.token_urlsafe(20), REDIS_URL=None)
+    result = manage("check", "--deploy", "--fail-level", "WARNING", environment=environment)
+    assert result.returncode != 0
+    assert "portal.E002" in result.stderr
+    assert "portal.E003" in result.stderr
+    assert "REDIS_URL is not set" in result.stderr
 
 
 def test_production_is_secure_behind_the_proxy():
@@ -70,8 +111,8 @@ def test_production_is_secure_behind_the_proxy():
         "31536000",
         "('HTTP_X_FORWARDED_PROTO',",
         "'https')",
-        "['contests.example.com']",
-        "['https://contests.example.com']",
+        f"['{HOST}']",
+        f"['https://{HOST}']",
         "django.db.backends.postgresql",
         "django_redis.cache.RedisCache",
     ]

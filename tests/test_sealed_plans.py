@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import json
 import re
 from io import StringIO
 from pathlib import Path
@@ -82,7 +83,9 @@ def test_after_the_day_anyone_can_check_the_seal(client, make_contest):
     contest = make_contest(perday=4)
     ensure_plans(contest, DAY, day_bounds(DAY, ROME)[0])
     with time_machine.travel(rome(2020, 2, 11, 0, 0), tick=False):
-        data = client.get("/contests/C0001/plans/2020-02-10/").json()["data"]
+        response = client.get("/contests/C0001/plans/2020-02-10/")
+    assert response["Content-Type"] == "application/json"
+    data = json.loads(b"".join(response.streaming_content))["data"]
     assert data["revealed"] is True
     [published] = data["plans"]
     assert len(published["moments"]) == 4
@@ -188,3 +191,41 @@ def test_the_auditing_guides_worked_example_is_true():
     digest = commitment("C0001", "five-percent-discount", dt.date(2026, 11, 27), salt, moments)
     assert f'"commitment": "{digest}"' in guide
     assert f"{digest}  -" in guide
+
+
+def test_a_finished_days_document_is_built_once_stored_and_streamed(
+    client, make_contest, django_assert_max_num_queries, monkeypatch
+):
+    from contests.models import PlanDocument, PlanDocumentPart
+    from contests.moments import audit
+
+    contest = make_contest(perday=3000)
+    make_contest("C0002", perday=2)
+    ensure_plans(contest, DAY, day_bounds(DAY, ROME)[0])
+    monkeypatch.setattr(audit, "DOCUMENT_PART", 10_000)  # several parts, not one
+    with time_machine.travel(rome(2020, 2, 11, 0, 0), tick=False):
+        expected = json.dumps({"data": audit.public_plans(contest, DAY, rome(2020, 2, 11))})
+        first = client.get("/contests/C0001/plans/2020-02-10/")
+        body = b"".join(first.streaming_content)
+        assert body.decode() == expected  # what JsonResponse wrote before, byte for byte
+        [document] = PlanDocument.objects.all()
+        parts = list(PlanDocumentPart.objects.filter(document=document).order_by("number"))
+        assert len(parts) > 1
+        assert "".join(part.text for part in parts) == expected
+        # Asked again: streamed as stored, never rebuilt (one read of the document, then
+        # its parts a few at a time; no moment is read).
+        with django_assert_max_num_queries(4):
+            again = b"".join(client.get("/contests/C0001/plans/2020-02-10/").streaming_content)
+        assert again == body
+    assert PlanDocument.objects.count() == 1
+    assert PlanDocumentPart.objects.count() == len(parts)
+
+
+def test_a_day_not_over_is_never_stored(client, make_contest):
+    from contests.models import PlanDocument
+
+    contest = make_contest(perday=3)
+    ensure_plans(contest, DAY, day_bounds(DAY, ROME)[0])
+    with time_machine.travel(rome(2020, 2, 10, 23, 0), tick=False):
+        assert client.get("/contests/C0001/plans/2020-02-10/").json()["data"]["revealed"] is False
+    assert not PlanDocument.objects.exists()

@@ -38,6 +38,7 @@ PUBLIC_NAMES = {
     "day_plans",  # the sealed plans are public on purpose: anyone may verify the draw
     "login",
     "logout",
+    "two_factor",  # the sign-in's second step: sends anyone who needs none on to `next`
     "password_reset",
     "password_reset_done",
     "password_reset_confirm",
@@ -251,8 +252,8 @@ def test_check_deploy_is_clean_with_production_settings():
         **os.environ,
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "contests.example.com",
-        "DJANGO_CSRF_TRUSTED_ORIGINS": "https://contests.example.com",
+        "DJANGO_ALLOWED_HOSTS": "contests.portal.test",
+        "DJANGO_CSRF_TRUSTED_ORIGINS": "https://contests.portal.test",
         "DATABASE_URL": "postgres://portal:secret@db:5432/portal",
         "REDIS_URL": "redis://redis:6379/0",
     }

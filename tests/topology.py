@@ -27,9 +27,13 @@ import redis
 from harness.nginx import Nginx, start_nginx
 from harness.postgres import postgres_server, throwaway_database
 from harness.servers import ROOT, VENV_BIN, Response, Server, free_port, start_gunicorn, wait_until
+from tests.roles import drop_role, role_name
 from tests.tools import missing, tool
 
 HOST = "portal.test"
+# Sign-in POSTs and published plans: a few, then 429, each tried from an address of its own.
+SIGNIN_RATE, SIGNIN_BURST = "1r/m", 3
+PLANS_BURST = 3
 REDIS_URL = "redis://127.0.0.1:6379/3"
 # 1 play a minute per address, after a burst of 50: the checks stay far under it from
 # 127.0.0.1, and the rate-limit check exceeds it from an address of its own.
@@ -125,6 +129,14 @@ class Topology:
         return result.stdout
 
 
+def drop_app_role(role: str) -> None:
+    admin = psycopg2.connect(f"{postgres_server()}/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        drop_role(cursor, role)
+    admin.close()
+
+
 def services_or_skip() -> None:
     try:
         psycopg2.connect(f"{postgres_server()}/postgres", connect_timeout=3).close()
@@ -143,7 +155,13 @@ def running_topology(tmp: Path) -> Iterator[Topology]:
     openssl = tool("openssl", "apt-get install openssl")
     services_or_skip()
     with contextlib.ExitStack() as stack:
+        # The portal runs as a role of its own, made and granted by the entrypoint; the
+        # owner (postgres here) only migrates. Dropped after its database (LIFO).
+        app_role = role_name("topology_app")
+        stack.callback(drop_app_role, app_role)
         database = stack.enter_context(throwaway_database("topology"))
+        server, name = database.rsplit("/", 1)
+        app_url = f"postgres://{app_role}:{secrets.token_hex(8)}@{server.split('@')[-1]}/{name}"
         site = Topology(tmp=tmp, env={}, published=tmp / "public", gunicorn_port=free_port())
         site.env = {
             "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}",
@@ -152,7 +170,8 @@ def running_topology(tmp: Path) -> Iterator[Topology]:
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": HOST,
             "DJANGO_CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
-            "DATABASE_URL": database,
+            "DATABASE_URL": app_url,
+            "DATABASE_MIGRATE_URL": database,
             "REDIS_URL": REDIS_URL,
             "CACHE_KEY_PREFIX": database.rsplit("/", 1)[-1],
             "DJANGO_STATIC_ROOT": str(tmp / "collected"),
@@ -172,6 +191,14 @@ def running_topology(tmp: Path) -> Iterator[Topology]:
                 static_root=site.published,
                 play_rate=PLAY_RATE,
                 play_burst=PLAY_BURST,
+                limits={
+                    "NGINX_SIGNIN_RATE": SIGNIN_RATE,
+                    "NGINX_SIGNIN_BURST": str(SIGNIN_BURST),
+                    "NGINX_ADMIN_RATE": "20r/s",
+                    "NGINX_ADMIN_BURST": "100",
+                    "NGINX_PLANS_RATE": "1r/m",
+                    "NGINX_PLANS_BURST": str(PLANS_BURST),
+                },
                 nginx=nginx,
                 openssl=openssl,
             )

@@ -21,7 +21,7 @@ from django.utils import timezone
 from ..models import Contest, DayPlan, Prize, Win, WinningMoment
 from .planning import day_bounds
 from .sealing import Seal, new_salt
-from .storing import write_moments
+from .storing import draw_sealed, write_moments
 
 
 def make_plan(
@@ -48,6 +48,7 @@ def _make_missing_plan(
         return None
     salt = new_salt()
     seal = Seal(prize.contest.code, prize.code, day, salt)
+    offsets = draw_sealed(window_start, day_end, prize.perday, seal, rng)
     try:
         with transaction.atomic():
             plan = DayPlan(
@@ -58,12 +59,10 @@ def _make_missing_plan(
                 moment_count=prize.perday,
                 made_at=now,
                 salt=salt,
+                commitment=seal.hexdigest(),
             )
             plan.save()
-            write_moments(plan, seal, rng)
-            # The only write to a plan after its insert, inside the same transaction.
-            DayPlan.objects.filter(pk=plan.pk).update(commitment=seal.hexdigest())
-            plan.commitment = seal.hexdigest()
+            write_moments(plan, offsets)
             return plan
     except IntegrityError:
         # Another process made it first; its transaction has committed by now.

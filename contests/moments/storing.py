@@ -1,21 +1,23 @@
-"""Writing a plan's moments: COPY on PostgreSQL, batched INSERTs elsewhere, sealed as they go.
+"""Drawing, sealing and writing a plan's moments: COPY on PostgreSQL, batched INSERTs elsewhere.
 
-Memory stays flat whatever perday: the moments are drawn, hashed into the seal and sent
-one batch at a time. On PostgreSQL the text that COPY parses is the very text the seal
-hashes (sealing.moment_line), so the commitment covers exactly the moments stored; and a
-failed COPY stores nothing, so a plan is never left with part of its moments.
+The moments are drawn once, as 8-byte offsets (8 MB for a million), and sealed before the
+plan's row exists, so the row is inserted with its commitment. On PostgreSQL the text that
+COPY parses is the very text the seal hashed (sealing.moment_lines of the same offsets), so
+the commitment covers exactly the moments stored; and a failed COPY stores nothing, so a
+plan is never left with part of its moments.
 """
 
 import datetime as dt
 import io
 import itertools
 import random
+from array import array
 from collections.abc import Iterator
 
 from django.db import connection
 
 from ..models import DayPlan, WinningMoment
-from .planning import plan_moments, plan_offsets
+from .planning import plan_offsets
 from .sealing import Seal, moment_lines
 
 # Moments drawn, hashed and written per batch: bounds memory for huge perday.
@@ -24,29 +26,56 @@ MOMENT_BATCH = 5000
 COPY_READ_SIZE = 256 * 1024
 
 
-def write_moments(plan: DayPlan, seal: Seal, rng: random.Random | None = None) -> None:
-    """Draw the plan's moments over its window, add them to `seal` and store them."""
+def draw_sealed(
+    window_start: dt.datetime,
+    window_end: dt.datetime,
+    count: int,
+    seal: Seal,
+    rng: random.Random | None = None,
+) -> array:
+    """Draw a plan's moments as offsets in microseconds into its window, and seal them.
+
+    Drawn before anything is written, so that the plan's row is inserted with its
+    commitment and never updated: on PostgreSQL the portal's database role may not update
+    plans (contests/database_roles.py). 8 bytes a moment: 8 MB for a million.
+    """
+    offsets = array("q", plan_offsets(_span(window_start, window_end), count, rng))
+    lines = moment_lines(window_start, offsets)
+    while batch := list(itertools.islice(lines, MOMENT_BATCH)):
+        seal.add_lines(batch)
+    return offsets
+
+
+def write_moments(plan: DayPlan, offsets: array) -> None:
+    """Store the plan's moments, drawn by draw_sealed() for the plan's window."""
     if connection.vendor == "postgresql":
-        _copy_moments(plan, seal, rng)
+        _copy_moments(plan, offsets)
     else:
-        _insert_moments(plan, seal, rng)
+        _insert_moments(plan, offsets)
 
 
-def _insert_moments(plan: DayPlan, seal: Seal, rng: random.Random | None) -> None:
-    moments = plan_moments(plan.window_start, plan.window_end, plan.moment_count, rng)
-    while batch := list(itertools.islice(moments, MOMENT_BATCH)):
-        seal.add(batch)
+def _span(window_start: dt.datetime, window_end: dt.datetime) -> int:
+    return (window_end - window_start) // dt.timedelta(microseconds=1)
+
+
+def _insert_moments(plan: DayPlan, offsets: array) -> None:
+    for first in range(0, len(offsets), MOMENT_BATCH):
         WinningMoment.objects.bulk_create(
-            WinningMoment(plan=plan, contest_id=plan.prize.contest_id, day=plan.day, at=at)
-            for at in batch
+            WinningMoment(
+                plan=plan,
+                contest_id=plan.prize.contest_id,
+                day=plan.day,
+                at=plan.window_start + dt.timedelta(microseconds=offset),
+            )
+            for offset in offsets[first : first + MOMENT_BATCH]
         )
 
 
-def _copy_moments(plan: DayPlan, seal: Seal, rng: random.Random | None) -> None:
-    span = (plan.window_end - plan.window_start) // dt.timedelta(microseconds=1)
-    lines = moment_lines(plan.window_start, plan_offsets(span, plan.moment_count, rng))
+def _copy_moments(plan: DayPlan, offsets: array) -> None:
+    # The very lines that were sealed: moment_lines() of the same offsets.
+    lines = moment_lines(plan.window_start, offsets)
     prefix = f"{plan.pk}\t{plan.prize.contest_id}\t{plan.day.isoformat()}\t"
-    rows = _CopyRows(_sealed_batches(lines, seal), prefix, suffix="\tf\n")
+    rows = _CopyRows(_batches(lines), prefix, suffix="\tf\n")
     with connection.cursor() as cursor, connection.wrap_database_errors:
         # psycopg2 cursor: Django's wrapper passes copy_expert through unwrapped.
         cursor.copy_expert(_copy_statement(), rows, COPY_READ_SIZE)
@@ -62,10 +91,8 @@ def _copy_statement() -> str:
     )
 
 
-def _sealed_batches(lines: Iterator[str], seal: Seal) -> Iterator[list[str]]:
-    """Yield the lines a batch at a time, each batch hashed into the seal as it goes out."""
+def _batches(lines: Iterator[str]) -> Iterator[list[str]]:
     while batch := list(itertools.islice(lines, MOMENT_BATCH)):
-        seal.add_lines(batch)
         yield batch
 
 

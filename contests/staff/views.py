@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
+from ..history import contest_history as history_of
 from ..models import Contest, ContestStatus, DayPlan, Prize, Win, WinningMoment
 from ..moments.planning import day_bounds
 from ..play_counts import plays_per_hour
@@ -168,6 +169,17 @@ def _day_context(
         "page": page,
         "rows": table_rows(page.object_list, DAY_COLUMNS),
     }
+
+
+HISTORY_PER_PAGE = 100
+
+
+@staff_required
+def contest_history(request: HttpRequest, code: str) -> HttpResponse:
+    """Who changed what in a contest, its prizes, clients, tokens and reviews, and when."""
+    contest = _get_contest(code)
+    page = Paginator(history_of(contest), HISTORY_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "contests/contest_history.html", {"contest": contest, "page": page})
 
 
 @staff_permission_required("contests.add_contest")

@@ -4,9 +4,12 @@ from django.db import transaction
 
 from contests.management.arguments import iso_date, positive_int
 from contests.models import Contest, Prize
+from contests.operators import command_actor
 
 
 def _validated(obj, exclude=None):
+    # The history names the command (and who ran it) as the author of the change.
+    obj._change_reason = command_actor("create_contest")
     try:
         obj.full_clean(exclude=exclude)
     except ValidationError as exc:

@@ -4,8 +4,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from contests.management.arguments import positive_int
-from contests.models import Contest
+from contests.models import AuditEvent, AuditEventKind, Contest
 from contests.moments.claiming import ensure_many_plans
+from contests.operators import command_actor
 
 
 class Command(BaseCommand):
@@ -41,6 +42,14 @@ class Command(BaseCommand):
         counts = ensure_many_plans(wanted, now)
         for (item, day), count in zip(wanted, counts, strict=True):
             if count:
+                # The contest's history says who planned ahead, and when.
+                AuditEvent.objects.create(
+                    at=now,
+                    kind=AuditEventKind.PLAN_MADE_BY_COMMAND,
+                    contest=item,
+                    username=command_actor("plan_days"),
+                    detail=f"{day}: planned {count} prize(s) by manage.py plan_days",
+                )
                 self.stdout.write(f"{item.code} {day}: planned {count} prize(s)")
         self.stdout.write(
             f"Made {sum(counts)} plan(s); every other day asked for was already planned."

@@ -14,7 +14,8 @@ class Command(BaseCommand):
     help = (
         "Create the demo contests: the spec's C0001 (Vinci uno sconto, 45 discounts a day) "
         "running from today for a month, and C0000, which has ended. Safe to run again: "
-        "C0001 is only moved to today when it is not running."
+        "when C0001 is not running, it starts today (if it had not begun) or runs on for "
+        "another month (if it had ended: a played contest's start cannot move)."
     )
 
     @transaction.atomic
@@ -29,7 +30,9 @@ class Command(BaseCommand):
             },
         )
         if not demo.is_active_on(demo.local_date(timezone.now())):
-            demo.start, demo.end = today, today + dt.timedelta(days=30)
+            # Only ever earlier starts and later ends: its planned days stay inside it.
+            demo.start = min(demo.start, today)
+            demo.end = max(demo.end, today + dt.timedelta(days=30))
             demo.save(update_fields=["start", "end", "updated_at"])
         Prize.objects.get_or_create(
             contest=demo,

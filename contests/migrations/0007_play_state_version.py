@@ -10,7 +10,7 @@ def create_the_row(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contests', '0005_staff_roles'),
+        ('contests', '0006_security_history_and_plan_documents'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contests', '0006_play_state_version'),
+        ('contests', '0007_play_state_version'),
     ]
 
     operations = [
