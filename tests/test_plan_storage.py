@@ -1,6 +1,7 @@
 """Storing plans: COPY on PostgreSQL writes exactly the moments drawn, under their seal."""
 
 import datetime as dt
+import itertools
 import random
 from io import StringIO
 
@@ -72,20 +73,35 @@ def test_on_postgresql_the_moments_go_in_one_copy(make_contest, postgres_only, s
 
 
 @pytest.mark.django_db
-def test_a_failed_copy_leaves_no_plan_and_no_moment(make_contest, monkeypatch):
+def test_a_failed_write_leaves_no_plan_and_no_moment(make_contest, monkeypatch, small_batches):
     contest = make_contest(perday=20)
+    drawn_lines = storing.moment_lines
 
-    def broken_offsets(span, count, rng=None):
-        yield from plan_offsets(span, 10, rng)
-        raise RuntimeError("the draw broke half-way")
+    def broken_lines(window_start, offsets):
+        lines = drawn_lines(window_start, offsets)
+        broken_lines.calls += 1
+        if broken_lines.calls == 1:  # the seal's pass: whole
+            yield from lines
+            return
+        yield from itertools.islice(lines, 10)  # the write's pass: breaks half-way
+        raise RuntimeError("the write broke half-way")
 
-    monkeypatch.setattr(storing, "plan_offsets", broken_offsets)
-    monkeypatch.setattr(storing, "plan_moments", _moments_from(broken_offsets))
+    broken_lines.calls = 0
+    monkeypatch.setattr(storing, "moment_lines", broken_lines)
+    monkeypatch.setattr(storing, "_insert_moments", _broken_inserts)
     # PostgreSQL reports the stream's error as the COPY's own.
     with pytest.raises((RuntimeError, DatabaseError), match="half-way"):
         make_plan(contest.prizes.get(), DAY, day_bounds(DAY, ROME)[0])
     assert not DayPlan.objects.exists()
     assert not WinningMoment.objects.exists()
+
+
+def _broken_inserts(plan, offsets):
+    """SQLite's path, breaking after its first rows are in."""
+    storing.WinningMoment.objects.create(
+        plan=plan, contest_id=plan.prize.contest_id, day=plan.day, at=plan.window_start
+    )
+    raise RuntimeError("the write broke half-way")
 
 
 def _moments_from(offsets):
