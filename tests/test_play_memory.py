@@ -128,12 +128,12 @@ def test_the_memory_asks_for_changes_at_most_twice_per_max_age(client, make_cont
 def test_a_change_made_elsewhere_is_seen_at_the_next_check(client, make_contest):
     contest = make_contest()
     warm_up(client)
-    # Another process ends the contest: its transaction bumps the version, not our memory.
-    Contest.objects.filter(pk=contest.pk).update(end=dt.date(2020, 2, 9))
+    # Another process caps the contest: its transaction bumps the version, not our memory.
+    Contest.objects.filter(pk=contest.pk).update(wmax=1)
     PlayStateVersion.bump()
     assert play(client).status_code == 200  # not checked yet: memory may be this old
     memory._check_after = 0
-    assert play(client).status_code == 422
+    assert play(client).status_code == 400  # "User missing"
 
 
 def test_every_play_is_counted_exactly_once(client, make_contest):
@@ -151,9 +151,9 @@ def test_a_play_refused_after_a_change_is_not_counted(
     play(client)
     play(client)
     with django_capture_on_commit_callbacks(execute=True):
-        contest.end = dt.date(2020, 2, 9)
+        contest.wmax = 1
         contest.save()  # this process forgets at once
-    assert play(client).status_code == 422
+    assert play(client).status_code == 400  # "User missing": refused, not counted
     assert plays_on(contest, DAY) == 2
 
 
