@@ -6,11 +6,9 @@ DJANGO_ALLOWED_HOSTS switch it to production services; see docs/operations.md an
 .env.prod.example for every variable.
 """
 
-import datetime as dt
 from pathlib import Path
 
 import environ
-from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -256,26 +254,6 @@ if SHOW_FUTURE_MOMENTS and not DEBUG:
         "nobody may see a winning moment before it passes."
     )
 
-# Sign-in lockouts (django-axes): 5 failures for one username, or 20 from one address,
-# within 15 minutes lock that username or address out for 15 minutes; the right password
-# is refused too, with a 429 page. Failures count until 15 minutes pass without another.
-SIGN_IN_FAILURES_PER_USERNAME = 5
-SIGN_IN_FAILURES_PER_ADDRESS = 20
-AXES_HANDLER = "portal.lockout.PortalAxesHandler"
-AXES_FAILURE_LIMIT = "portal.lockout.failure_limit"
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_COOLOFF_TIME = dt.timedelta(minutes=15)
-# A success does not wipe the count: one known password must not reset an address's
-# guesses at the others.
-AXES_RESET_ON_SUCCESS = False
-AXES_LOCKOUT_CALLABLE = "portal.lockout.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "portal.client_address.client_address"
-# Its own INFO lines say nothing the failure and lockout lines (portal.security) do not.
-AXES_VERBOSE = False
-# Passwords never reach the attempt records (axes masks "password" always); usernames and
-# addresses do, and the log lines.
-AXES_SENSITIVE_PARAMETERS = ["csrfmiddlewaretoken"]
-
 # Two-factor sign-in (django-otp, TOTP). Whom it is required of:
 #   "staff"    superusers and members of Contest staff (the default with DJANGO_DEBUG off)
 #   "everyone" every signed-in account
@@ -287,29 +265,8 @@ if OTP_REQUIRED_FOR not in ("staff", "everyone", "off"):
     )
 OTP_TOTP_ISSUER = env("DJANGO_OTP_ISSUER", default="Contest Portal")
 
-# The change history (django-simple-history): who changed what, never reverted from it.
-SIMPLE_HISTORY_REVERT_DISABLED = True
-SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
-
-# Content-Security-Policy (django-csp 4): every file from the portal itself, no inline
-# script, no style attribute, no frames. The play API's JSON answers go without it: they
-# are never rendered, and it would cost every play a header.
-CONTENT_SECURITY_POLICY = {
-    "EXCLUDE_URL_PREFIXES": ["/play/"],
-    "DIRECTIVES": {
-        "default-src": [SELF],
-        "script-src": [SELF],
-        "style-src": [SELF],
-        # django-otp's admin draws a device's QR code as an SVG data: URL.
-        "img-src": [SELF, "data:"],
-        "font-src": [SELF],
-        "connect-src": [SELF],
-        "object-src": [NONE],
-        "base-uri": [SELF],
-        "form-action": [SELF],
-        "frame-ancestors": [NONE],
-    },
-}
+# Lockouts, the change history and the Content-Security-Policy.
+from portal.protection_settings import *  # noqa: E402, F403
 
 # Logging --------------------------------------------------------------------------------
 
