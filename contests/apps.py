@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ContestsConfig(AppConfig):
     name = "contests"
-    verbose_name = "Contests"
+    verbose_name = _("Contests")
 
     def ready(self) -> None:
         from . import signals  # noqa: F401  (connects the receivers)

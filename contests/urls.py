@@ -18,8 +18,14 @@ urlpatterns = [
     path(
         "contests/<str:code>/report.csv", staff_views.closing_report_csv, name="closing_report_csv"
     ),
+    path(
+        "contests/<str:code>/report.xlsx",
+        staff_views.closing_report_xlsx,
+        name="closing_report_xlsx",
+    ),
     path("winners/", staff_views.winners, name="winners"),
     path("winners/export/", staff_views.winners_export, name="winners_export"),
+    path("winners/export.xlsx", staff_views.winners_export_xlsx, name="winners_export_xlsx"),
     path("winners/<int:pk>/", staff_views.win_detail, name="win_detail"),
     path("openapi.json", play_views.openapi_document, name="openapi"),
 ]

@@ -159,8 +159,35 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 # Internationalisation ------------------------------------------------------------
+# The staff portal, its forms, messages, charts, the admin and the commands' human output
+# speak Italian or English (docs/i18n.md); the API's bodies are the contract's, in English,
+# whatever the request asks for (portal/i18n.py).
 
-LANGUAGE_CODE = "en-us"
+# The language of whoever has not chosen one: Italian in production (.env.prod.example),
+# English on the embedded default. Staff choose theirs in the header (set_language); a
+# cookie remembers it.
+LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="en")
+LANGUAGES = [("it", "Italiano"), ("en", "English")]
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured(
+        f"DJANGO_LANGUAGE_CODE must be one of {', '.join(dict(LANGUAGES))}, not {LANGUAGE_CODE!r}."
+    )
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and numbers in each language's own way: 1 dicembre 2026, 1.234 (portal/formats/).
+FORMAT_MODULE_PATH = ["portal.formats"]
+USE_THOUSAND_SEPARATOR = True
+# After the session (which it may read) and before CommonMiddleware, as Django asks.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware") + 1,
+    "portal.i18n.LocaleMiddleware",
+)
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("django.template.context_processors.i18n")
+# The choice is kept for a year; only the server reads it, over HTTPS in production.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = env.bool("DJANGO_LANGUAGE_COOKIE_SECURE", default=not DEBUG)
+
 # A contest's days are local to its own zone; this is the default zone for new ones.
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="Europe/Rome")
 USE_I18N = True

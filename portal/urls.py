@@ -1,5 +1,5 @@
-"""The portal's URLs: the play API, the health check, the staff portal, its sign-in and
-the admin."""
+"""The portal's URLs: the play API, the health check, the staff portal, its sign-in, its
+language switcher and the admin."""
 
 from django.conf import settings
 from django.contrib import admin
@@ -16,6 +16,8 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # The header's language switcher posts to set_language here (i18n/setlang/).
+    path("i18n/", include("django.conf.urls.i18n")),
     # Outside ADMIN_URL and without a trailing slash: probes must not follow redirects.
     path("healthz", healthz, name="healthz"),
     path(settings.ADMIN_URL, admin.site.urls),

@@ -38,6 +38,8 @@ PUBLIC_NAMES = {
     "day_plans",  # the sealed plans are public on purpose: anyone may verify the draw
     "login",
     "logout",
+    # The language switcher, on the sign-in page too: it sets a cookie and goes back.
+    "set_language",
     "password_reset",
     "password_reset_done",
     "password_reset_confirm",

@@ -1,11 +1,17 @@
 """The CSV downloads: the winners (the portal's export and the admin's action) and the
-closing report.
+closing report. Their XLSX twins are in spreadsheets.py.
 
 Streamed row by row over a database iterator, so an export of a whole contest never
 holds all its wins in memory. UTF-8 with a byte order mark: without it Excel, which is
 what most people open a CSV with, reads the file as the local code page and garbles
 prize and player names such as "Sconto del 5% – caffè"; every CSV reader that knows
 UTF-8 skips the mark (Python's "utf-8-sig", pandas, LibreOffice).
+
+Two dialects, chosen with ?dialect=: "excel" (the default) separates fields with commas;
+"excel-it" with semicolons, since Excel in Italian (and wherever the decimal mark is a
+comma) takes ";" as its list separator and opens a comma-separated file as one column.
+The rows are the same in both. Headers are machine keys and dates ISO 8601 in either:
+only the words meant for people (a review's verdict) follow the staff's language.
 """
 
 import csv
@@ -14,6 +20,7 @@ from typing import Protocol
 
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
+from django.utils import translation
 
 from ..models import Win
 from .reports import ClosingReport, DayLine
@@ -22,6 +29,31 @@ from .winners import WINNER_COLUMNS, related_of
 BYTE_ORDER_MARK = "\ufeff"
 # Rows fetched per round trip (and per server-side cursor fetch on PostgreSQL).
 CHUNK_SIZE = 2000
+
+
+class ExcelItalian(csv.excel):
+    """Excel's own dialect with its Italian list separator."""
+
+    delimiter = ";"
+
+
+DIALECTS: dict[str, type[csv.Dialect]] = {"excel": csv.excel, "excel-it": ExcelItalian}
+DEFAULT_DIALECT = "excel"
+
+
+class UnknownDialect(ValueError):
+    pass
+
+
+def dialect_named(name: str | None) -> type[csv.Dialect]:
+    """The dialect a ?dialect= asks for; the default when it is empty or missing."""
+    try:
+        return DIALECTS[name or DEFAULT_DIALECT]
+    except KeyError:
+        raise UnknownDialect(
+            f"Unknown CSV dialect {name!r}: use one of {', '.join(DIALECTS)}."
+        ) from None
+
 
 REPORT_DAY_HEADER = (
     "day",
@@ -55,9 +87,9 @@ def _winner_section(writer: _LineWriter, wins: QuerySet[Win]) -> Iterator[str]:
         yield writer.writerow([column.text(win) for column in WINNER_COLUMNS])
 
 
-def winner_lines(wins: QuerySet[Win]) -> Iterator[str]:
+def winner_lines(wins: QuerySet[Win], dialect: type[csv.Dialect] = csv.excel) -> Iterator[str]:
     """The CSV's lines: the header, then one line per win in the queryset's order."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), dialect)
     yield BYTE_ORDER_MARK
     yield from _winner_section(writer, wins)
 
@@ -74,9 +106,11 @@ def _day_row(label: str, line: DayLine) -> list[str | int]:
     ]
 
 
-def closing_report_lines(report: ClosingReport) -> Iterator[str]:
+def closing_report_lines(
+    report: ClosingReport, dialect: type[csv.Dialect] = csv.excel
+) -> Iterator[str]:
     """The report as CSV: the days and their totals, a blank line, then every winner."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(_Echo(), dialect)
     yield BYTE_ORDER_MARK
     yield writer.writerow(REPORT_DAY_HEADER)
     for line in report.days:
@@ -87,21 +121,32 @@ def closing_report_lines(report: ClosingReport) -> Iterator[str]:
     yield from _winner_section(writer, report.winners())
 
 
-def closing_report_filename(report: ClosingReport) -> str:
+def closing_report_filename(report: ClosingReport, extension: str = "csv") -> str:
     """E.g. report-C0001-2020-02-01-to-2020-02-29.csv (codes are letters, digits, - and _)."""
     return (
-        f"report-{report.contest.code}-{report.start.isoformat()}-to-{report.end.isoformat()}.csv"
+        f"report-{report.contest.code}-{report.start.isoformat()}-to-{report.end.isoformat()}"
+        f".{extension}"
     )
+
+
+def _in_language(lines: Iterator[str], language: str | None) -> Iterator[str]:
+    """`lines` written in `language`: they are made while the response streams, after the
+    view and its middleware have returned."""
+    with translation.override(language):
+        yield from lines
 
 
 def csv_response(lines: Iterator[str], filename: str) -> StreamingHttpResponse:
     """A download of `lines` named `filename` (letters, digits, "-", "_", "." only)."""
+    lines = _in_language(lines, translation.get_language())
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "no-store"
     return response
 
 
-def winners_csv_response(wins: QuerySet[Win], filename: str) -> StreamingHttpResponse:
+def winners_csv_response(
+    wins: QuerySet[Win], filename: str, dialect: type[csv.Dialect] = csv.excel
+) -> StreamingHttpResponse:
     """A download of `wins` as CSV named `filename`."""
-    return csv_response(winner_lines(wins), filename)
+    return csv_response(winner_lines(wins, dialect), filename)

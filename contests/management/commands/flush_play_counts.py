@@ -2,13 +2,14 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, ngettext
 
 from contests.models import Contest
 from contests.play_counts import plays_on
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext_lazy(
         "Move the play counters of today and yesterday from the cache into the database. "
         "Plays are also moved every 100 plays of an hour and whenever staff read them; "
         "run this every few minutes to keep what Redis alone holds small."
@@ -25,4 +26,12 @@ class Command(BaseCommand):
             local_today = contest.local_date(now)
             for day in (local_today - dt.timedelta(days=1), local_today):
                 if contest.is_active_on(day):
-                    self.stdout.write(f"{contest.code} {day}: {plays_on(contest, day)} plays")
+                    plays = plays_on(contest, day)
+                    self.stdout.write(
+                        ngettext(
+                            "%(contest)s %(day)s: %(plays)s play",
+                            "%(contest)s %(day)s: %(plays)s plays",
+                            plays,
+                        )
+                        % {"contest": contest.code, "day": day, "plays": plays}
+                    )

@@ -2,6 +2,8 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from contests.management.arguments import positive_int
 from contests.models import Contest
@@ -9,15 +11,15 @@ from contests.moments.claiming import ensure_plans
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext_lazy(
         "Make the day plans of today and the next days ahead of time, so that no play "
         "waits for planning. Days already planned are left exactly as they are."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--contest", metavar="CODE", help="only this contest")
+        parser.add_argument("--contest", metavar="CODE", help=_("only this contest"))
         parser.add_argument(
-            "--days", type=positive_int, default=2, help="days to plan from today (default 2)"
+            "--days", type=positive_int, default=2, help=_("days to plan from today (default 2)")
         )
 
     def handle(self, *args, contest=None, days, **options):
@@ -26,7 +28,7 @@ class Command(BaseCommand):
         if contest is not None:
             contests = contests.filter(code=contest)
             if not contests:
-                raise CommandError(f"Contest {contest} not found.")
+                raise CommandError(_("Contest %(code)s not found.") % {"code": contest})
         made = 0
         for item in contests:
             today = item.local_date(now)
@@ -36,5 +38,19 @@ class Command(BaseCommand):
                     count = ensure_plans(item, day, now)
                     made += count
                     if count:
-                        self.stdout.write(f"{item.code} {day}: planned {count} prize(s)")
-        self.stdout.write(f"Made {made} plan(s); every other day asked for was already planned.")
+                        self.stdout.write(
+                            ngettext(
+                                "%(contest)s %(day)s: planned %(count)s prize",
+                                "%(contest)s %(day)s: planned %(count)s prizes",
+                                count,
+                            )
+                            % {"contest": item.code, "day": day, "count": count}
+                        )
+        self.stdout.write(
+            ngettext(
+                "Made %(count)s plan; every other day asked for was already planned.",
+                "Made %(count)s plans; every other day asked for was already planned.",
+                made,
+            )
+            % {"count": made}
+        )

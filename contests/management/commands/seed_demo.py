@@ -3,6 +3,8 @@ import datetime as dt
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from contests.models import Contest, Prize
 
@@ -11,7 +13,7 @@ EXPIRED_CODE = "C0000"
 
 
 class Command(BaseCommand):
-    help = (
+    help = gettext_lazy(
         "Create the demo contests: the spec's C0001 (Vinci uno sconto, 45 discounts a day) "
         "running from today for a month, and C0000, which has ended. Safe to run again: "
         "C0001 is only moved to today when it is not running."
@@ -20,7 +22,7 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         today = timezone.localdate()
-        demo, _ = Contest.objects.get_or_create(
+        demo, _created = Contest.objects.get_or_create(
             code=DEMO_CODE,
             defaults={
                 "name": "Vinci uno sconto",
@@ -38,7 +40,7 @@ class Command(BaseCommand):
         )
 
         last_month = today - dt.timedelta(days=31)
-        expired, _ = Contest.objects.get_or_create(
+        expired, _created = Contest.objects.get_or_create(
             code=EXPIRED_CODE,
             defaults={
                 "name": "Concorso concluso",
@@ -50,4 +52,12 @@ class Command(BaseCommand):
             contest=expired, code="gadget", defaults={"name": "Gadget", "perday": 10}
         )
         for contest in (demo, expired):
-            self.stdout.write(f'{contest.code} "{contest.name}": {contest.start} to {contest.end}')
+            self.stdout.write(
+                _('%(code)s "%(name)s": %(start)s to %(end)s')
+                % {
+                    "code": contest.code,
+                    "name": contest.name,
+                    "start": contest.start,
+                    "end": contest.end,
+                }
+            )
