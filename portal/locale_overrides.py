@@ -55,3 +55,9 @@ WEEKDAYS_ABBR = [
     gettext_noop("Sat"),
     gettext_noop("Sun"),
 ]
+
+# The admin's own strings that Django's Italian catalog leaves in English.
+ADMIN = [
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+]
