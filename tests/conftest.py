@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
+from django.utils import translation
 from pytest_django.live_server_helper import LiveServer
 
 from contests.models import Contest, DayPlan, Prize, Win, WinningMoment
@@ -80,6 +81,13 @@ def live_server(request, collected_static):
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request in Italian leaves Italian active in its thread: every test starts without."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

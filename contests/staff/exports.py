@@ -21,6 +21,7 @@ from typing import Protocol
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from ..models import Win
 from .reports import ClosingReport, DayLine
@@ -51,7 +52,8 @@ def dialect_named(name: str | None) -> type[csv.Dialect]:
         return DIALECTS[name or DEFAULT_DIALECT]
     except KeyError:
         raise UnknownDialect(
-            f"Unknown CSV dialect {name!r}: use one of {', '.join(DIALECTS)}."
+            _("Unknown CSV dialect %(name)s: use one of %(dialects)s.")
+            % {"name": repr(name), "dialects": ", ".join(DIALECTS)}
         ) from None
 
 

@@ -1,18 +1,19 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from contests.models import ApiClient, Contest
 from contests.play.credentials import issue_token
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Create an API client enabled for the given contests and print a new bearer token for "
-        "it, once, alone on the last line. For an existing client, enable the contests and "
-        "print an extra token. Only the token's digest is stored: copy it now."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Create an API client enabled for the given contests and print a new bearer token for "
+            "it, once, alone on the last line. For an existing client, enable the contests and "
+            "print an extra token. Only the token's digest is stored: copy it now."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("name", help=_("the client's name, e.g. the brand"))

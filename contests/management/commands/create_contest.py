@@ -2,7 +2,6 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from contests.management.arguments import iso_date, positive_int
 from contests.models import Contest, Prize
@@ -32,11 +31,13 @@ REQUIRED_TO_CREATE = {
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Create a contest with its prize, or update it. When the contest exists, options "
-        "left out keep their values, and a new prize code adds a prize to it. A perday "
-        "change applies from the next day that has no plan yet."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Create a contest with its prize, or update it. When the contest exists, options "
+            "left out keep their values, and a new prize code adds a prize to it. A perday "
+            "change applies from the next day that has no plan yet."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("code", help=_("contest code: letters, digits, '-' and '_'"))

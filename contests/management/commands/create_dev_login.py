@@ -2,17 +2,18 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 USERNAME = "admin"
 PASSWORD = "admin"  # noqa: S105 (known on purpose; refused outside the embedded default)
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Create the local staff login admin/admin. Refused anywhere but the embedded "
-        "default (DEBUG on, SQLite), so a production database never gets a known password."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Create the local staff login admin/admin. Refused anywhere but the embedded "
+            "default (DEBUG on, SQLite), so a production database never gets a known password."
+        )
 
     def handle(self, *args, **options):
         engine = settings.DATABASES["default"]["ENGINE"]

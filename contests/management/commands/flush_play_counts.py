@@ -2,18 +2,21 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from contests.models import Contest
 from contests.play_counts import plays_on
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Move the play counters of today and yesterday from the cache into the database. "
-        "Plays are also moved every 100 plays of an hour and whenever staff read them; "
-        "run this every few minutes to keep what Redis alone holds small."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Move the play counters of today and yesterday from the cache into the database. "
+            "Plays are also moved every 100 plays of an hour and whenever staff read them; "
+            "run this every few minutes to keep what Redis alone holds small."
+        )
 
     def handle(self, *args, **options):
         now = timezone.now()

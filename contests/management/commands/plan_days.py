@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from contests.management.arguments import positive_int
 from contests.models import Contest
@@ -11,10 +11,12 @@ from contests.moments.claiming import ensure_plans
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Make the day plans of today and the next days ahead of time, so that no play "
-        "waits for planning. Days already planned are left exactly as they are."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Make the day plans of today and the next days ahead of time, so that no play "
+            "waits for planning. Days already planned are left exactly as they are."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("--contest", metavar="CODE", help=_("only this contest"))

@@ -3,17 +3,19 @@ import datetime as dt
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from contests.management.arguments import positive_int
 from contests.models import Win
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Blank the player ids of wins older than DAYS days, for personal-data retention. The "
-        "wins themselves, their counts, clients, reviews and the sealed plans stay."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Blank the player ids of wins older than DAYS days, for personal-data retention. The "
+            "wins themselves, their counts, clients, reviews and the sealed plans stay."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument(

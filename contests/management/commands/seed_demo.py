@@ -4,7 +4,6 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from contests.models import Contest, Prize
 
@@ -13,11 +12,13 @@ EXPIRED_CODE = "C0000"
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Create the demo contests: the spec's C0001 (Vinci uno sconto, 45 discounts a day) "
-        "running from today for a month, and C0000, which has ended. Safe to run again: "
-        "C0001 is only moved to today when it is not running."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Create the demo contests: the spec's C0001 (Vinci uno sconto, 45 discounts a day) "
+            "running from today for a month, and C0000, which has ended. Safe to run again: "
+            "C0001 is only moved to today when it is not running."
+        )
 
     @transaction.atomic
     def handle(self, *args, **options):

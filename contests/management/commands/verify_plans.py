@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 
 from contests.management.arguments import iso_date
 from contests.models import Contest, DayPlan
@@ -8,10 +8,12 @@ from contests.moments.audit import check_plan
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Recompute the commitment of every stored day plan from its moments and salt, and "
-        "report each plan that no longer matches its seal. Exits non-zero if any does."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Recompute the commitment of every stored day plan from its moments and salt, and "
+            "report each plan that no longer matches its seal. Exits non-zero if any does."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("--contest", metavar="CODE", help=_("only this contest's plans"))

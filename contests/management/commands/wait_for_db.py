@@ -4,7 +4,6 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from contests.management.arguments import positive_int
 
@@ -22,10 +21,13 @@ def positive_seconds(value: str) -> float:
 
 
 class Command(BaseCommand):
-    help = gettext_lazy(
-        "Wait until the database accepts connections, trying a bounded number of times; "
-        "exit non-zero, saying why, if it never does. Containers run it before migrating."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Wait until the database accepts connections, trying a bounded number of times; "
+            "exit non-zero, saying why, if it never does. Containers run it before migrating."
+        )
+
     # The checks may need the database this command is waiting for.
     requires_system_checks = []
 
