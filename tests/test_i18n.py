@@ -543,3 +543,13 @@ def test_a_contest_made_in_italian_has_the_days_typed(staff_client):
     assert "Concorso IT1 creato." in response.content.decode()
     contest = response.context["contest"]
     assert (contest.start, contest.end) == (dt.date(2020, 3, 1), dt.date(2020, 3, 31))
+
+
+def test_the_new_tokens_page_is_in_italian(portal):
+    client = ApiClient.objects.get(name="Acme")
+    admin = portal["superuser"]
+    admin.cookies[settings.LANGUAGE_COOKIE_NAME] = "it"
+    data = {"action": "issue_tokens", "_selected_action": [client.pk], "index": 0}
+    html = admin.post("/admin/contests/apiclient/", data).content.decode()
+    assert "Copia subito ogni token" in html
+    assert not english_words_in(html), english_words_in(html)
