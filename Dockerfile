@@ -6,12 +6,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# psql for `manage.py dbshell`. Every Python requirement ships a wheel: no compiler needed.
+# psql for `manage.py dbshell`; gettext for `manage.py compilemessages` and makemessages.
+# Every Python requirement ships a wheel: no compiler needed.
 # Unpinned on purpose (DL3008): Debian's stable updates are security fixes, and a pinned
 # version disappears from the mirror as soon as one lands, breaking the build.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends postgresql-client \
+ && apt-get install -y --no-install-recommends postgresql-client gettext \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -28,6 +29,9 @@ RUN groupadd --gid "$GID" app \
  && chown app:app /app/staticfiles
 
 COPY . .
+# The translations, for the image on its own; with the checkout bind-mounted over /app,
+# deploy/entrypoint.sh compiles the checkout's at start.
+RUN python manage.py compilemessages --ignore .venv --verbosity 0
 USER ${UID}:${GID}
 
 EXPOSE 8000

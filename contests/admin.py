@@ -13,17 +13,16 @@ import datetime as dt
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.template.response import TemplateResponse
+from django.http import FileResponse, Http404, HttpRequest, StreamingHttpResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
-    ApiClient,
-    ApiToken,
     Contest,
     ContestStatus,
     DayPlan,
@@ -32,14 +31,14 @@ from .models import (
     WinningMoment,
     WinReview,
 )
-from .play.credentials import issue_token
 from .staff.access import sees_future_moments
 from .staff.dashboard import wins_today, with_today_figures
 from .staff.exports import winners_csv_response
+from .staff.spreadsheets import winners_xlsx_response
 
-admin.site.site_header = "Contest Portal administration"
-admin.site.site_title = "Contest Portal admin"
-admin.site.index_title = "Contests, plans and winners"
+admin.site.site_header = _("Contest Portal administration")
+admin.site.site_title = _("Contest Portal admin")
+admin.site.index_title = _("Contests, plans and winners")
 
 # A plan can hold up to a million moments; a page lists this many of them.
 MOMENTS_LISTED = 100
@@ -85,7 +84,7 @@ class StatusFilter(admin.SimpleListFilter):
     in a far zone may be listed one day early or late here. The Status column is exact.
     """
 
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
@@ -126,17 +125,18 @@ class ContestAdmin(HistoryAdmin):
         # Today's wins and perday come with the rows: no query per row.
         return with_today_figures(super().get_queryset(request), timezone.now())
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status(self, contest: Contest) -> SafeString:
         status = contest.status_on(contest.local_date(timezone.now()))
         # Coloured by static/css/admin.css: no style attribute (Content-Security-Policy).
         return format_html('<strong class="contest-status {}">{}</strong>', status, status.label)
 
-    @admin.display(description="wins today / perday")
+    @admin.display(description=_("wins today / perday"))
     def today(self, contest: Contest) -> str:
         if contest.status_on(contest.local_date(timezone.now())) != ContestStatus.RUNNING:
             return "—"
-        return f"{wins_today(contest, timezone.now()):,} / {contest.perday_total:,}"
+        wins = formats.number_format(wins_today(contest, timezone.now()), force_grouping=True)
+        return f"{wins} / {formats.number_format(contest.perday_total, force_grouping=True)}"
 
     def get_actions(self, request: HttpRequest) -> dict:
         # Deleting in bulk would list the protected moments of every contest, future ones
@@ -169,16 +169,16 @@ class DayPlanAdmin(ReadOnlyAdmin):
     def get_readonly_fields(self, request: HttpRequest, obj: DayPlan | None = None) -> list[str]:
         return self.get_fields(request, obj)
 
-    @admin.display(description="contest", ordering="prize__contest__code")
+    @admin.display(description=_("contest"), ordering="prize__contest__code")
     def contest(self, plan: DayPlan) -> str:
         return plan.prize.contest.code
 
-    @admin.display(description="moments")
+    @admin.display(description=_("moments"))
     def passed_moments(self, plan: DayPlan) -> SafeString:
         """The moments that have passed; those to come are only counted."""
         return _moments_html(plan, timezone.now(), include_future=False)
 
-    @admin.display(description="moments")
+    @admin.display(description=_("moments"))
     def all_moments(self, plan: DayPlan) -> SafeString:
         return _moments_html(plan, timezone.now(), include_future=True)
 
@@ -196,21 +196,43 @@ def _moments_html(plan: DayPlan, now: dt.datetime, *, include_future: bool) -> S
         (
             (
                 moment.at.isoformat(),
-                moment.at.astimezone(zone).strftime("%H:%M:%S"),
-                "claimed" if moment.claimed else ("to come" if moment.at > now else "not won"),
+                formats.time_format(moment.at.astimezone(zone), "H:i:s"),
+                _moment_state(moment, now),
             )
             for moment in listed
         ),
     )
     more = moments.count() - len(listed)
-    return format_html(
-        '<p>{} moments, {} still to come{}.</p><ul class="moment-list">{}</ul>{}',
+    counts = ngettext(
+        "%(count)s moment, %(to_come)s still to come",
+        "%(count)s moments, %(to_come)s still to come",
         plan.moment_count,
-        to_come,
-        "" if include_future else " (their times are shown to superusers only)",
+    ) % {
+        "count": formats.number_format(plan.moment_count, force_grouping=True),
+        "to_come": formats.number_format(to_come, force_grouping=True),
+    }
+    if not include_future:
+        counts = gettext("%(counts)s (their times are shown to superusers only)") % {
+            "counts": counts
+        }
+    return format_html(
+        '<p>{}.</p><ul class="moment-list">{}</ul>{}',
+        counts,
         rows,
-        format_html("<p>… and {} more.</p>", more) if more > 0 else "",
+        format_html(
+            "<p>{}</p>",
+            gettext("… and %(more)s more.")
+            % {"more": formats.number_format(more, force_grouping=True)},
+        )
+        if more > 0
+        else "",
     )
+
+
+def _moment_state(moment: WinningMoment, now: dt.datetime) -> str:
+    if moment.claimed:
+        return gettext("claimed")
+    return gettext("to come") if moment.at > now else gettext("not won")
 
 
 @admin.register(WinningMoment)
@@ -272,26 +294,36 @@ class WinAdmin(ReadOnlyAdmin):
     date_hierarchy = "day"
     search_fields = ["=player", "=request_id"]
     show_full_result_count = False
-    actions = ["export_csv"]
+    actions = ["export_csv", "export_xlsx"]
 
-    @admin.display(description="won at (contest's zone)", ordering="won_at")
+    @admin.display(description=_("won at (contest's zone)"), ordering="won_at")
     def won_at_local(self, win: Win) -> str:
-        return win.won_at.astimezone(win.contest.zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+        local = win.won_at.astimezone(win.contest.zone)
+        return f"{formats.date_format(local, 'SECONDS_DATETIME_FORMAT')} {local.tzname()}"
 
-    @admin.display(description="contest", ordering="contest__code")
+    @admin.display(description=_("contest"), ordering="contest__code")
     def contest_link(self, win: Win) -> SafeString:
         url = reverse("admin:contests_contest_change", args=[win.contest_id])
         return format_html('<a href="{}">{}</a>', url, win.contest.code)
 
-    @admin.display(description="review")
+    @admin.display(description=_("review"))
     def review_page(self, win: Win) -> SafeString:
         url = reverse("contests:win_detail", args=[win.pk])
-        return format_html('<a href="{}">Review this win on the portal</a>', url)
+        return format_html('<a href="{}">{}</a>', url, gettext("Review this win on the portal"))
 
-    @admin.action(description="Export selected winners as CSV", permissions=["view"])
+    @admin.action(description=_("Export selected winners as CSV"), permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Win]) -> StreamingHttpResponse:
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-        return winners_csv_response(queryset.order_by("-won_at", "-id"), f"winners-{stamp}.csv")
+        return winners_csv_response(queryset.order_by("-won_at", "-id"), _export_name("csv"))
+
+    @admin.action(description=_("Export selected winners as XLSX"), permissions=["view"])
+    def export_xlsx(self, request: HttpRequest, queryset: QuerySet[Win]) -> FileResponse:
+        return winners_xlsx_response(queryset.order_by("-won_at", "-id"), _export_name("xlsx"))
+
+
+def _export_name(extension: str) -> str:
+    """winners-20200203T091530Z.csv: when it was exported, in UTC."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"winners-{stamp}.{extension}"
 
 
 @admin.register(WinReview)
@@ -303,86 +335,6 @@ class WinReviewAdmin(ReadOnlyAdmin, HistoryAdmin):
     show_full_result_count = False
 
 
-class ApiTokenInline(ReadOnlyInline):
-    """A client's tokens, by their first characters; the full token was shown only once.
-
-    Tokens are issued with the client's "Issue a new token" action, revoked from their list.
-    """
-
-    model = ApiToken
-    fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
-
-
-def _tokens_issued(
-    request: HttpRequest, admin_site: admin.AdminSite, issued: list[tuple[ApiClient, str]]
-) -> TemplateResponse:
-    """Show new plain tokens once, in this answer only: never stored, never in a message.
-
-    Admin pages are already sent with Cache-Control: no-store.
-    """
-    return TemplateResponse(
-        request,
-        "admin/contests/apiclient/tokens_issued.html",
-        {**admin_site.each_context(request), "title": "New API tokens", "issued": issued},
-    )
-
-
-@admin.register(ApiClient)
-class ApiClientAdmin(HistoryAdmin):
-    list_display = ["name", "is_active", "enabled_contests", "active_tokens", "created_at"]
-    list_filter = ["is_active"]
-    search_fields = ["name"]
-    filter_horizontal = ["contests"]
-    inlines = [ApiTokenInline]
-    actions = ["issue_tokens"]
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiClient]:
-        return super().get_queryset(request).prefetch_related("contests", "tokens")
-
-    @admin.display(description="contests")
-    def enabled_contests(self, client: ApiClient) -> str:
-        return ", ".join(contest.code for contest in client.contests.all()) or "—"
-
-    @admin.display(description="active tokens")
-    def active_tokens(self, client: ApiClient) -> int:
-        return sum(1 for token in client.tokens.all() if not token.is_revoked)
-
-    def response_add(self, request: HttpRequest, obj: ApiClient, post_url_continue=None):
-        # A new client gets its first token now, shown on this page and never again.
-        _, plain = issue_token(obj)
-        return _tokens_issued(request, self.admin_site, [(obj, plain)])
-
-    @admin.action(description="Issue a new token to the selected clients", permissions=["change"])
-    def issue_tokens(self, request: HttpRequest, queryset: QuerySet[ApiClient]) -> HttpResponse:
-        issued = [(client, issue_token(client)[1]) for client in queryset.order_by("name")]
-        return _tokens_issued(request, self.admin_site, issued)
-
-
-@admin.register(ApiToken)
-class ApiTokenAdmin(HistoryAdmin):
-    list_display = ["prefix", "client", "created_at", "last_used_at", "revoked_at"]
-    list_filter = ["client", ("revoked_at", admin.EmptyFieldListFilter)]
-    list_select_related = ["client"]
-    fields = ["client", "prefix", "created_at", "last_used_at", "revoked_at"]
-    readonly_fields = fields
-    actions = ["revoke"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # issued from the client, so that the plain token can be shown once
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False  # revoke instead: the token stays, with when it was last used
-
-    @admin.action(description="Revoke the selected tokens", permissions=["change"])
-    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        now = timezone.now()
-        revoked = 0
-        for token in queryset.filter(revoked_at__isnull=True):
-            token.revoked_at = now
-            token.save(update_fields=["revoked_at"])  # save(), so the play cache forgets it
-            revoked += 1
-        self.message_user(request, f"Revoked {revoked} token(s); they are refused from now on.")
-
-
-# The history, audit events, users and two-factor devices: contests/admin_accounts.py.
-from . import admin_accounts  # noqa: E402, F401
+# The API clients and their tokens: contests/admin_clients.py. The history, audit events,
+# users and two-factor devices: contests/admin_accounts.py.
+from . import admin_accounts, admin_clients  # noqa: E402, F401

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ContestsConfig(AppConfig):
     name = "contests"
-    verbose_name = "Contests"
+    verbose_name = _("Contests")
 
     def ready(self) -> None:
         # Connect the receivers: the play cache's, the users' guard, and the sign-in record.

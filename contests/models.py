@@ -9,6 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 # Codes travel in URLs and query strings: letters, digits, "-" and "_" only.
@@ -21,7 +23,7 @@ PERDAY_MAX = 1_000_000
 
 code_validator = RegexValidator(
     rf"\A{CODE_PATTERN}\Z",
-    "Use only letters, digits, hyphens and underscores, starting with a letter or digit.",
+    _("Use only letters, digits, hyphens and underscores, starting with a letter or digit."),
 )
 
 
@@ -41,42 +43,51 @@ def validate_time_zone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"{value!r} is not a known time zone.") from exc
+        raise ValidationError(
+            _("%(value)s is not a known time zone."), params={"value": repr(value)}
+        ) from exc
 
 
 class ContestStatus(models.TextChoices):
-    RUNNING = "running", "Running today"
-    UPCOMING = "upcoming", "Upcoming"
-    ENDED = "ended", "Ended"
+    RUNNING = "running", _("Running today")
+    UPCOMING = "upcoming", _("Upcoming")
+    ENDED = "ended", _("Ended")
 
 
 class Contest(models.Model):
     code = models.CharField(
-        max_length=CONTEST_CODE_MAX_LENGTH, unique=True, validators=[code_validator]
+        _("code"), max_length=CONTEST_CODE_MAX_LENGTH, unique=True, validators=[code_validator]
     )
-    name = models.CharField(max_length=200)
-    start = models.DateField(help_text="First day of the contest, in its time zone.")
-    end = models.DateField(help_text="Last day of the contest (included), in its time zone.")
+    name = models.CharField(_("name"), max_length=200)
+    start = models.DateField(_("start"), help_text=_("First day of the contest, in its time zone."))
+    end = models.DateField(
+        _("end"), help_text=_("Last day of the contest (included), in its time zone.")
+    )
     time_zone = models.CharField(
+        _("time zone"),
         max_length=64,
         default=default_time_zone,
         validators=[validate_time_zone],
-        help_text="Days run from midnight to midnight in this zone.",
+        help_text=_("Days run from midnight to midnight in this zone."),
     )
     wmax = models.PositiveIntegerField(
-        "WMAX",
+        _("WMAX"),
         null=True,
         blank=True,
         validators=[MinValueValidator(1)],
-        help_text="Most wins a player may have per day in this contest; empty for no cap. "
-        "With a cap, plays must name the player (?user=…).",
+        help_text=_(
+            "Most wins a player may have per day in this contest; empty for no cap. "
+            "With a cap, plays must name the player (?user=…)."
+        ),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Who changed what, and when (docs/security.md, "History").
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
+        verbose_name = _("contest")
+        verbose_name_plural = _("contests")
         ordering = ["-start", "code"]
         constraints = [
             models.CheckConstraint(
@@ -92,7 +103,7 @@ class Contest(models.Model):
 
     def clean(self) -> None:
         if self.start and self.end and self.end < self.start:
-            raise ValidationError({"end": "The end date cannot be before the start date."})
+            raise ValidationError({"end": _("The end date cannot be before the start date.")})
         if self.pk:
             errors = self.played_rule_errors()
             if errors:
@@ -122,23 +133,23 @@ class Contest(models.Model):
         stored = Contest.objects.filter(pk=self.pk).values("code", "time_zone").first() or {}
         errors = {}
         if stored.get("code") not in (None, self.code):
-            errors["code"] = (
+            errors["code"] = gettext(
                 "The code cannot change once the contest has been played: "
                 "players' apps and the sealed plans use it."
             )
         if stored.get("time_zone") not in (None, self.time_zone):
-            errors["time_zone"] = (
+            errors["time_zone"] = gettext(
                 "The time zone cannot change once the contest has been played: its days "
-                f"were planned in {stored['time_zone']}."
-            )
+                "were planned in %(zone)s."
+            ) % {"zone": stored["time_zone"]}
         if self.start and self.start > first:
-            errors["start"] = (
-                f"The start cannot move past {first:%Y-%m-%d}, a day that has been planned."
-            )
+            errors["start"] = gettext(
+                "The start cannot move past %(day)s, a day that has been planned."
+            ) % {"day": first.isoformat()}
         if self.end and self.end < last:
-            errors["end"] = (
-                f"The end cannot move before {last:%Y-%m-%d}, a day that has been planned."
-            )
+            errors["end"] = gettext(
+                "The end cannot move before %(day)s, a day that has been planned."
+            ) % {"day": last.isoformat()}
         return errors
 
     @property
@@ -160,16 +171,23 @@ class Contest(models.Model):
 
 
 class Prize(models.Model):
-    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="prizes")
-    code = models.CharField(max_length=PRIZE_CODE_MAX_LENGTH, validators=[code_validator])
-    name = models.CharField(max_length=200)
+    contest = models.ForeignKey(
+        Contest, on_delete=models.CASCADE, related_name="prizes", verbose_name=_("contest")
+    )
+    code = models.CharField(
+        _("code"), max_length=PRIZE_CODE_MAX_LENGTH, validators=[code_validator]
+    )
+    name = models.CharField(_("name"), max_length=200)
     perday = models.PositiveIntegerField(
+        _("perday"),
         validators=[MinValueValidator(1), MaxValueValidator(PERDAY_MAX)],
-        help_text="Wins per day. A change applies from the next day not yet planned.",
+        help_text=_("Wins per day. A change applies from the next day not yet planned."),
     )
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("prize")
+        verbose_name_plural = _("prizes")
         ordering = ["contest", "code"]
         constraints = [
             models.UniqueConstraint(
@@ -179,7 +197,7 @@ class Prize(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.code} ({self.perday}/day)"
+        return gettext("%(code)s (%(perday)s/day)") % {"code": self.code, "perday": self.perday}
 
     def clean(self) -> None:
         if self.pk and self.plans.exists():
@@ -187,8 +205,10 @@ class Prize(models.Model):
             if stored is not None and stored != self.code:
                 raise ValidationError(
                     {
-                        "code": "The code cannot change once the prize has plans: "
-                        "winners received it and the sealed plans use it."
+                        "code": _(
+                            "The code cannot change once the prize has plans: "
+                            "winners received it and the sealed plans use it."
+                        )
                     }
                 )
 
@@ -197,29 +217,44 @@ class DayPlan(models.Model):
     """The winning moments of one prize on one local day: made once, then never changed."""
 
     # PROTECT: a plan is the audit record of its day, so its prize and contest stay.
-    prize = models.ForeignKey(Prize, on_delete=models.PROTECT, related_name="plans")
-    day = models.DateField()
-    window_start = models.DateTimeField(
-        help_text="Local midnight, or the time the plan was made if that was later."
+    prize = models.ForeignKey(
+        Prize, on_delete=models.PROTECT, related_name="plans", verbose_name=_("prize")
     )
-    window_end = models.DateTimeField(help_text="The next local midnight.")
-    moment_count = models.PositiveIntegerField(help_text="The prize's perday when planned.")
-    made_at = models.DateTimeField()
+    day = models.DateField(_("day"))
+    window_start = models.DateTimeField(
+        _("window start"),
+        help_text=_("Local midnight, or the time the plan was made if that was later."),
+    )
+    window_end = models.DateTimeField(_("window end"), help_text=_("The next local midnight."))
+    moment_count = models.PositiveIntegerField(
+        _("moment count"), help_text=_("The prize's perday when planned.")
+    )
+    made_at = models.DateTimeField(_("made at"))
     # The seal (contests/sealing.py): published at once, the salt only after the day.
     # Empty only on plans made before plans were sealed.
-    salt = models.CharField(max_length=64, editable=False, default="")
+    salt = models.CharField(_("salt"), max_length=64, editable=False, default="")
     commitment = models.CharField(
-        max_length=64, editable=False, default="", help_text="SHA-256 of the canonical text."
+        _("commitment"),
+        max_length=64,
+        editable=False,
+        default="",
+        help_text=_("SHA-256 of the canonical text."),
     )
 
     class Meta:
+        verbose_name = _("day plan")
+        verbose_name_plural = _("day plans")
         ordering = ["-day", "prize"]
         constraints = [
             models.UniqueConstraint(fields=["prize", "day"], name="one_plan_per_prize_and_day"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.prize.contest.code}/{self.prize.code} on {self.day}"
+        return gettext("%(contest)s/%(prize)s on %(day)s") % {
+            "contest": self.prize.contest.code,
+            "prize": self.prize.code,
+            "day": self.day.isoformat(),
+        }
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding:
@@ -228,14 +263,20 @@ class DayPlan(models.Model):
 
 
 class WinningMoment(models.Model):
-    plan = models.ForeignKey(DayPlan, on_delete=models.PROTECT, related_name="moments")
+    plan = models.ForeignKey(
+        DayPlan, on_delete=models.PROTECT, related_name="moments", verbose_name=_("plan")
+    )
     # Copied from the plan so that claiming reads one table through one small index.
-    contest = models.ForeignKey(Contest, on_delete=models.PROTECT, related_name="+")
-    day = models.DateField()
-    at = models.DateTimeField()
-    claimed = models.BooleanField(default=False)
+    contest = models.ForeignKey(
+        Contest, on_delete=models.PROTECT, related_name="+", verbose_name=_("contest")
+    )
+    day = models.DateField(_("day"))
+    at = models.DateTimeField(_("at"))
+    claimed = models.BooleanField(_("claimed"), default=False)
 
     class Meta:
+        verbose_name = _("winning moment")
+        verbose_name_plural = _("winning moments")
         ordering = ["at", "id"]
         indexes = [
             models.Index(
@@ -246,86 +287,51 @@ class WinningMoment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.plan} at {self.at.isoformat()}"
-
-
-class ApiClient(models.Model):
-    """A brand that plays through the API with its own tokens, in the contests it is enabled for.
-
-    A contest that no client is enabled for is public; once one is, only its clients play.
-    """
-
-    name = models.CharField(max_length=200, unique=True)
-    is_active = models.BooleanField(
-        "active", default=True, help_text="An inactive client's tokens are refused."
-    )
-    contests = models.ManyToManyField(Contest, related_name="api_clients", blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Enabling it for a contest, or no longer, is an AuditEvent of that contest
-    # (contests/signals.py): simple-history's m2m tracking fails on contest.api_clients.
-    history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["name"]
-        verbose_name = "API client"
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class ApiToken(models.Model):
-    """A client's bearer token, kept only as its SHA-256 digest: shown once, when made."""
-
-    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="tokens")
-    digest = models.CharField(max_length=64, unique=True, editable=False)
-    # The first characters, to tell tokens apart without revealing them.
-    prefix = models.CharField(max_length=12, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
-    # Issued ("+") and revoked ("~" setting revoked_at); its uses are not history.
-    history = HistoricalRecords(excluded_fields=["last_used_at"])
-
-    class Meta:
-        ordering = ["client", "-created_at"]
-        verbose_name = "API token"
-
-    def __str__(self) -> str:
-        return f"{self.prefix}… ({self.client})"
-
-    @property
-    def is_revoked(self) -> bool:
-        return self.revoked_at is not None
+        return gettext("%(plan)s at %(at)s") % {"plan": self.plan, "at": self.at.isoformat()}
 
 
 class ReviewStatus(models.TextChoices):
-    PENDING = "pending", "Not reviewed"
-    VALIDATED = "validated", "Validated"
-    DISQUALIFIED = "disqualified", "Disqualified"
+    # Feminine in Italian: the word they describe is "vincita".
+    PENDING = "pending", pgettext_lazy("win", "Not reviewed")
+    VALIDATED = "validated", pgettext_lazy("win", "Validated")
+    DISQUALIFIED = "disqualified", pgettext_lazy("win", "Disqualified")
 
 
 class Win(models.Model):
     """A play that claimed a moment: written and committed before the winning answer."""
 
     # One-to-one: the database itself refuses a second award of the same moment.
-    moment = models.OneToOneField(WinningMoment, on_delete=models.PROTECT, related_name="win")
-    contest = models.ForeignKey(Contest, on_delete=models.PROTECT, related_name="wins")
-    prize = models.ForeignKey(Prize, on_delete=models.PROTECT, related_name="wins")
-    day = models.DateField(help_text="The contest's local day of the win.")
-    won_at = models.DateTimeField()
-    request_id = models.CharField(max_length=64)
+    moment = models.OneToOneField(
+        WinningMoment, on_delete=models.PROTECT, related_name="win", verbose_name=_("moment")
+    )
+    contest = models.ForeignKey(
+        Contest, on_delete=models.PROTECT, related_name="wins", verbose_name=_("contest")
+    )
+    prize = models.ForeignKey(
+        Prize, on_delete=models.PROTECT, related_name="wins", verbose_name=_("prize")
+    )
+    day = models.DateField(_("day"), help_text=_("The contest's local day of the win."))
+    won_at = models.DateTimeField(_("won at"))
+    request_id = models.CharField(_("request id"), max_length=64)
     # PROTECT: a client with wins stays in the record; deactivate it instead.
     client = models.ForeignKey(
-        ApiClient, on_delete=models.PROTECT, null=True, blank=True, related_name="wins"
+        "ApiClient",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="wins",
+        verbose_name=_("client"),
     )
     # Player ids are the client's own: the same id from two clients is two players.
-    player = models.CharField(max_length=PLAYER_MAX_LENGTH, blank=True)
+    player = models.CharField(_("player"), max_length=PLAYER_MAX_LENGTH, blank=True)
     # The latest review's verdict, kept here for lists and reports; WinReview has the history.
     review_status = models.CharField(
-        max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
+        _("review"), max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
     )
 
     class Meta:
+        verbose_name = _("win")
+        verbose_name_plural = _("wins")
         ordering = ["-won_at"]
         indexes = [
             models.Index(fields=["contest", "day"], name="win_contest_day_idx"),
@@ -334,56 +340,50 @@ class Win(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.prize.code} won at {self.won_at.isoformat()}"
+        return gettext("%(prize)s won at %(at)s") % {
+            "prize": self.prize.code,
+            "at": self.won_at.isoformat(),
+        }
 
 
 class WinReview(models.Model):
     """One verdict on a win, with its reason, author and time; the latest one stands."""
 
-    win = models.ForeignKey(Win, on_delete=models.PROTECT, related_name="reviews")
+    win = models.ForeignKey(
+        Win, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("win")
+    )
     status = models.CharField(
+        _("verdict"),
         max_length=12,
         choices=[(s.value, s.label) for s in (ReviewStatus.VALIDATED, ReviewStatus.DISQUALIFIED)],
     )
-    reason = models.TextField()
+    reason = models.TextField(_("reason"))
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="win_reviews"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="win_reviews",
+        verbose_name=_("reviewed by"),
     )
-    reviewed_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(_("reviewed at"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("win review")
+        verbose_name_plural = _("win reviews")
         ordering = ["-reviewed_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.get_status_display()} by {self.reviewed_by} at {self.reviewed_at}"
-
-
-class PlayCount(models.Model):
-    """Plays of a contest in one hour of its local day, moved here from the cache in batches."""
-
-    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="play_counts")
-    day = models.DateField()
-    hour = models.PositiveSmallIntegerField(
-        help_text="Hours since local midnight: 0–22 on a 23-hour day, 0–24 on a 25-hour day."
-    )
-    plays = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["contest", "day", "hour"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["contest", "day", "hour"], name="one_play_count_per_contest_hour"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.contest_id} {self.day} hour {self.hour}: {self.plays}"
+        return gettext("%(status)s by %(user)s at %(at)s") % {
+            "status": self.get_status_display(),
+            "user": self.reviewed_by,
+            "at": self.reviewed_at,
+        }
 
 
 # Defined beside this module, imported here so that Django and every import find them.
 from .audit_records import AuditEvent, AuditEventKind, PlanDocument, PlanDocumentPart  # noqa: E402
-from .play_records import IdempotentAnswer, PlayStateVersion  # noqa: E402
+from .client_records import ApiClient, ApiToken  # noqa: E402
+from .play_records import IdempotentAnswer, PlayCount, PlayStateVersion  # noqa: E402
 
-__all__ = ["AuditEvent", "AuditEventKind", "IdempotentAnswer", "PlanDocument"]
-__all__ += ["PlanDocumentPart", "PlayStateVersion"]
+__all__ = ["ApiClient", "ApiToken", "AuditEvent", "AuditEventKind", "IdempotentAnswer"]
+__all__ += ["PlanDocument", "PlanDocumentPart", "PlayCount", "PlayStateVersion"]

@@ -1,8 +1,11 @@
-"""What the play path keeps in the database besides plays, plans and wins: the version its
-memory follows, and the first answers to plays sent with an Idempotency-Key."""
+"""What the play path keeps in the database besides plans and wins: the plays counted per
+hour, the version its memory follows, and the first answers to plays sent with an
+Idempotency-Key."""
 
 from django.db import models
 from django.db.models import F
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .models import CONTEST_CODE_MAX_LENGTH, PLAYER_MAX_LENGTH
 
@@ -54,3 +57,38 @@ class IdempotentAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.contest_code})"
+
+
+class PlayCount(models.Model):
+    """Plays of a contest in one hour of its local day, moved here from the cache in batches."""
+
+    contest = models.ForeignKey(
+        "contests.Contest",
+        on_delete=models.CASCADE,
+        related_name="play_counts",
+        verbose_name=_("contest"),
+    )
+    day = models.DateField(_("day"))
+    hour = models.PositiveSmallIntegerField(
+        _("hour"),
+        help_text=_("Hours since local midnight: 0–22 on a 23-hour day, 0–24 on a 25-hour day."),
+    )
+    plays = models.PositiveIntegerField(_("plays"), default=0)
+
+    class Meta:
+        verbose_name = _("play count")
+        verbose_name_plural = _("play counts")
+        ordering = ["contest", "day", "hour"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contest", "day", "hour"], name="one_play_count_per_contest_hour"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return gettext("%(contest)s %(day)s hour %(hour)s: %(plays)s") % {
+            "contest": self.contest_id,
+            "day": self.day,
+            "hour": self.hour,
+            "plays": self.plays,
+        }

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .play import views as play_views
+from .staff import report_views
 from .staff import views as staff_views
 
 app_name = "contests"
@@ -14,13 +15,19 @@ urlpatterns = [
     path("new-contest/", staff_views.contest_create, name="contest_create"),
     path("contests/<str:code>/", staff_views.contest_detail, name="contest_detail"),
     path("contests/<str:code>/edit/", staff_views.contest_edit, name="contest_edit"),
-    path("contests/<str:code>/report/", staff_views.closing_report_page, name="closing_report"),
+    path("contests/<str:code>/report/", report_views.closing_report_page, name="closing_report"),
     path("contests/<str:code>/history/", staff_views.contest_history, name="contest_history"),
     path(
-        "contests/<str:code>/report.csv", staff_views.closing_report_csv, name="closing_report_csv"
+        "contests/<str:code>/report.csv", report_views.closing_report_csv, name="closing_report_csv"
+    ),
+    path(
+        "contests/<str:code>/report.xlsx",
+        report_views.closing_report_xlsx,
+        name="closing_report_xlsx",
     ),
     path("winners/", staff_views.winners, name="winners"),
     path("winners/export/", staff_views.winners_export, name="winners_export"),
+    path("winners/export.xlsx", staff_views.winners_export_xlsx, name="winners_export_xlsx"),
     path("winners/<int:pk>/", staff_views.win_detail, name="win_detail"),
     path("openapi.json", play_views.openapi_document, name="openapi"),
 ]

@@ -10,6 +10,8 @@ app_url=$DATABASE_URL
 owner_url=${DATABASE_MIGRATE_URL:-$DATABASE_URL}
 DATABASE_URL=$owner_url python manage.py wait_for_db \
   --tries "${DB_WAIT_TRIES:-30}" --delay "${DB_WAIT_DELAY:-1}"
+# The checkout's translations (bind-mounted over the image's), as bin/install compiles them.
+python manage.py compilemessages --ignore .venv --verbosity 0
 DATABASE_URL=$owner_url python manage.py migrate --no-input
 if [ -n "${DATABASE_MIGRATE_URL:-}" ]; then
   APP_DATABASE_URL=$app_url DATABASE_URL=$owner_url python manage.py grant_app_role

@@ -66,6 +66,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The staff's language (docs/i18n.md): after the session, which it may read.
+    "portal.i18n.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -97,6 +99,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -192,9 +195,16 @@ LOGOUT_REDIRECT_URL = "login"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
-# Internationalisation ------------------------------------------------------------
+# Internationalisation (docs/i18n.md; portal/language_settings.py) -----------------------
+# Staff who chose none: Italian in production (.env.prod.example), English embedded.
+LANGUAGE_CODE = env("DJANGO_LANGUAGE_CODE", default="en")
+from portal.language_settings import *  # noqa: E402, F403
 
-LANGUAGE_CODE = "en-us"
+if LANGUAGE_CODE not in dict(LANGUAGES):  # noqa: F405
+    raise ImproperlyConfigured(f"DJANGO_LANGUAGE_CODE must be one of it, en: {LANGUAGE_CODE!r}")
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_SECURE = env.bool("DJANGO_LANGUAGE_COOKIE_SECURE", default=not DEBUG)
+
 # A contest's days are local to its own zone; this is the default zone for new ones.
 TIME_ZONE = env("DJANGO_TIME_ZONE", default="Europe/Rome")
 USE_I18N = True

@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 from django.test import Client, override_settings
+from django.utils import translation
 from pytest_django.live_server_helper import LiveServer
 
 from contests import play_counts
@@ -110,6 +111,13 @@ def live_server(request, collected_static):
 settings.BUFFER_FLUSH_INTERVAL = 0
 # Tests move the process's clock (time_machine); plays through gunicorn use the database's.
 settings.AWARD_CLOCK = "process"
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """A request in Italian leaves Italian active in its thread: every test starts without."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)

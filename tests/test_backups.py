@@ -115,7 +115,8 @@ def test_backup_then_restore_then_verify_plans_is_clean(
         check=False,
     )
     assert verified.returncode == 0, verified.stderr
-    assert f"Checked {plans} plan(s): every one matches its seal." in verified.stdout
+    assert f"Checked {plans} plan" in verified.stdout
+    assert "matches its seal." in verified.stdout
 
 
 def test_backups_keep_only_the_days_they_are_told(tmp_path, libpq_env):

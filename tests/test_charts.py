@@ -87,7 +87,7 @@ def test_a_past_day_is_drawn_to_midnight_without_a_now_line():
 
 def test_hourly_bars_fill_the_day_on_a_short_day():
     scale = scale_of(dt.date(2020, 3, 29))
-    chart = hourly_chart(scale, [1] * 23, "play", "plays")
+    chart = hourly_chart(scale, [1] * 23, "play")
     assert len(chart.bars) == 23
     last = chart.bars[-1]
     assert last.x + last.width <= LEFT + PLOT_WIDTH

@@ -113,8 +113,8 @@ def test_purge_player_data_blanks_old_player_ids_only(make_contest, reviewer):
         call_command("purge_player_data", "--older-than", "30", "--dry-run", stdout=out)
         assert Win.objects.filter(player="player-7").count() == 4
         call_command("purge_player_data", "--older-than", "30", stdout=out)
-    assert "Would blank the player id of 2 win(s) before 2026-10-29." in out.getvalue()
-    assert "Blanked the player id of 2 win(s) before 2026-10-29." in out.getvalue()
+    assert "Would blank the player id of 2 wins before 2026-10-29." in out.getvalue()
+    assert "Blanked the player id of 2 wins before 2026-10-29." in out.getvalue()
     assert set(Win.objects.filter(day=dt.date(2026, 9, 1)).values_list("player", flat=True)) == {""}
     assert Win.objects.filter(player="player-7").count() == 2
     assert Win.objects.count() == 4

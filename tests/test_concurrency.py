@@ -116,4 +116,4 @@ def test_racing_makers_of_a_big_plan_leave_one_plan_that_verifies(make_contest, 
     assert WinningMoment.objects.filter(plan=plan).count() == 3000
     out = StringIO()
     call_command("verify_plans", stdout=out)
-    assert out.getvalue().strip() == "Checked 1 plan(s): every one matches its seal."
+    assert out.getvalue().strip() == "Checked 1 plan: it matches its seal."

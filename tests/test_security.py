@@ -39,6 +39,8 @@ PUBLIC_NAMES = {
     "login",
     "logout",
     "two_factor",  # the sign-in's second step: sends anyone who needs none on to `next`
+    # The language switcher, on the sign-in page too: it sets a cookie and goes back.
+    "set_language",
     "password_reset",
     "password_reset_done",
     "password_reset_confirm",

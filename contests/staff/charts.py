@@ -2,7 +2,8 @@
 
 Plain Python, no database and no clock: the view hands in the day's bounds, the plans'
 windows, the win times and `now`. The x axis is the day's true length (23 or 25 hours
-on DST change days), so every hour is the same width whatever the date.
+on DST change days), so every hour is the same width whatever the date. Labels and
+numbers are in the active language (1.234 in Italian), as the page around them.
 """
 
 import datetime as dt
@@ -10,6 +11,9 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
+
+from django.utils import formats
+from django.utils.translation import ngettext
 
 from ..moments.planning import HOUR
 
@@ -22,6 +26,16 @@ HOURLY_HEIGHT = 110
 TOP = 12
 BOTTOM = 24  # room for the hour labels
 LABEL_EVERY_HOURS = 3
+
+
+def _counted(kind: str, count: int) -> str:
+    """E.g. "1 win", "1,234 plays": what an hour's bar counts, in the active language."""
+    number = formats.number_format(count, force_grouping=True)
+    if kind == "win":
+        return ngettext("%(count)s win", "%(count)s wins", count) % {"count": number}
+    if kind == "play":
+        return ngettext("%(count)s play", "%(count)s plays", count) % {"count": number}
+    raise ValueError(f"not a kind of count: {kind!r}")
 
 
 @dataclass(frozen=True)
@@ -133,7 +147,7 @@ class DayScale:
 
     def hour_label(self, hour: int) -> str:
         """The local wall-clock time at which hour `hour` of the day begins."""
-        return (self.start + hour * HOUR).astimezone(self.zone).strftime("%H:%M")
+        return formats.time_format((self.start + hour * HOUR).astimezone(self.zone), "H:i")
 
     def x_ticks(self) -> tuple[Tick, ...]:
         return tuple(
@@ -147,7 +161,10 @@ def _axes(scale: DayScale, height: int, value: float, max_steps: int) -> tuple[A
     y_top, steps = nice_axis(value, max_steps)
     bottom = height - BOTTOM
     y_ticks = tuple(
-        Tick(round(bottom - (bottom - TOP) * i / steps, 2), f"{y_top * i // steps:,}")
+        Tick(
+            round(bottom - (bottom - TOP) * i / steps, 2),
+            formats.number_format(y_top * i // steps, force_grouping=True),
+        )
         for i in range(steps + 1)
     )
     axes = Axes(WIDTH, height, LEFT, LEFT + PLOT_WIDTH, TOP, bottom, scale.x_ticks(), y_ticks)
@@ -211,11 +228,11 @@ def day_charts(
         target=target,
         ideal_now=round(ideal_by(until), 1),
     )
-    return cumulative, hourly_chart(scale, hourly, "win", "wins")
+    return cumulative, hourly_chart(scale, hourly, "win")
 
 
-def hourly_chart(scale: DayScale, counts: Sequence[int], one: str, many: str) -> HourlyChart:
-    """Bars of a count per hour of the day (wins, plays), each with its exact value."""
+def hourly_chart(scale: DayScale, counts: Sequence[int], kind: str) -> HourlyChart:
+    """Bars of a count per hour of the day ("win"s, "play"s), each with its exact value."""
     peak = max(counts, default=0)
     axes, y_top = _axes(scale, HOURLY_HEIGHT, peak, max_steps=2)
     slot = PLOT_WIDTH / scale.hours
@@ -223,10 +240,7 @@ def hourly_chart(scale: DayScale, counts: Sequence[int], one: str, many: str) ->
     bars = []
     for hour, count in enumerate(counts):
         height = round((axes.bottom - axes.top) * count / y_top, 2)
-        title = (
-            f"{scale.hour_label(hour)}–{scale.hour_label(hour + 1)}: "
-            f"{count:,} {one if count == 1 else many}"
-        )
+        title = f"{scale.hour_label(hour)}–{scale.hour_label(hour + 1)}: {_counted(kind, count)}"
         bars.append(
             Bar(
                 x=round(LEFT + hour * slot + gap / 2, 2),

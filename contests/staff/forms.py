@@ -1,5 +1,5 @@
 """The staff portal's forms: a contest with its prizes, the winners' filters, a review,
-the closing report's period."""
+the closing report's period, the contest page's day."""
 
 import datetime as dt
 import functools
@@ -11,6 +11,9 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.utils import formats
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from ..models import PLAYER_MAX_LENGTH, Contest, Prize, ReviewStatus, Win, default_time_zone
 
@@ -21,20 +24,44 @@ def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
-class DateInput(forms.DateInput):
-    """The browser's own date picker; it sends ISO dates whatever the locale."""
+def date_placeholder() -> str:
+    """The order the date fields show, in the active language: gg/mm/aaaa, yyyy-mm-dd."""
+    pattern = formats.get_format("DATE_INPUT_FORMATS")[0]
+    for code, letters in (
+        ("%d", pgettext("date field placeholder", "dd")),
+        ("%m", pgettext("date field placeholder", "mm")),
+        ("%Y", pgettext("date field placeholder", "yyyy")),
+        ("%y", pgettext("date field placeholder", "yy")),
+    ):
+        pattern = pattern.replace(code, letters)
+    return pattern
 
-    input_type = "date"
+
+class DateInput(forms.DateInput):
+    """A date typed in the language's own order: 01/12/2026 in Italian, 2026-12-01 in English.
+
+    Not the browser's date picker (type="date"): it shows dates in the order of the
+    browser's language, not the page's, so an Italian with a browser in English sees
+    12/01/2026 for the first of December. Here the field shows the first of the language's
+    DATE_INPUT_FORMATS (portal/formats/) and accepts any of them, ISO 8601 in every
+    language, so links and scripts that send 2026-12-01 keep working.
+    """
 
     def __init__(self, attrs: dict | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
+        super().__init__({"autocomplete": "off", **(attrs or {})})
+
+    def get_context(self, name: str, value: object, attrs: dict | None) -> dict:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].setdefault("placeholder", date_placeholder())
+        return context
 
 
 class ContestForm(forms.ModelForm):
     time_zone = forms.ChoiceField(
+        label=_("Time zone"),
         choices=time_zone_choices,
         initial=default_time_zone,
-        help_text="Days run from midnight to midnight in this zone.",
+        help_text=_("Days run from midnight to midnight in this zone."),
     )
 
     class Meta:
@@ -51,7 +78,7 @@ class ContestForm(forms.ModelForm):
         ]
         widgets = {"start": DateInput(), "end": DateInput()}
         help_texts = {
-            "code": "Players' apps send it as ?contest=…: letters, digits, - and _ only.",
+            "code": _("Players' apps send it as ?contest=…: letters, digits, - and _ only."),
         }
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -75,13 +102,13 @@ class PrizeForm(forms.ModelForm):
     class Meta:
         model = Prize
         fields = ["code", "name", "perday"]
-        labels = {"perday": "Wins per day"}
+        labels = {"perday": _("Wins per day")}
         help_texts = {"perday": ""}  # the form says once, above the prizes, when it applies
 
 
 class BasePrizeFormSet(BaseInlineFormSet):
     default_error_messages = {
-        "too_few_forms": "A contest needs at least one prize.",
+        "too_few_forms": _("A contest needs at least one prize."),
     }
 
     def add_fields(self, form: forms.Form, index: int | None) -> None:
@@ -92,7 +119,7 @@ class BasePrizeFormSet(BaseInlineFormSet):
             Column("perday", css_class="col-md-2"),
         ]
         if "DELETE" in form.fields:  # saved prizes only
-            form.fields["DELETE"].label = "Remove"
+            form.fields["DELETE"].label = _("Remove")
             columns.append(Column(Field("DELETE"), css_class="col-md-2 prize-remove"))
         form.helper = FormHelper()
         form.helper.form_tag = False
@@ -107,8 +134,11 @@ class BasePrizeFormSet(BaseInlineFormSet):
             prize = form.instance
             if prize.pk and prize.plans.exists():
                 raise ValidationError(
-                    f"Prize {prize.code} cannot be removed: it already has day plans, the "
-                    "record of the days it was played. Set its contest's end date instead."
+                    gettext(
+                        "Prize %(code)s cannot be removed: it already has day plans, the "
+                        "record of the days it was played. Set its contest's end date instead."
+                    )
+                    % {"code": prize.code}
                 )
 
 
@@ -130,17 +160,19 @@ def prize_formset(data: dict | None, instance: Contest, *, extra: int) -> BaseIn
 
 class WinnerFilterForm(forms.Form):
     contest = forms.ModelChoiceField(
+        label=_("Contest"),
         queryset=Contest.objects.order_by("code"),
         to_field_name="code",
         required=False,
-        empty_label="All contests",
+        empty_label=_("All contests"),
     )
-    day_from = forms.DateField(label="From", required=False, widget=DateInput())
-    day_to = forms.DateField(label="To", required=False, widget=DateInput())
+    day_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    day_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
     player = forms.CharField(
+        label=_("Player"),
         required=False,
         max_length=PLAYER_MAX_LENGTH,
-        widget=forms.TextInput(attrs={"placeholder": "exact player id"}),
+        widget=forms.TextInput(attrs={"placeholder": _("exact player id")}),
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -155,7 +187,7 @@ class WinnerFilterForm(forms.Form):
                 Column("day_to", css_class="col-md-2"),
                 Column("player", css_class="col-md-3"),
                 Column(
-                    Submit("", "Filter", css_class="btn-primary w-100"),
+                    Submit("", _("Filter"), css_class="btn-primary w-100"),
                     css_class="col-md-2 d-flex align-items-end mb-3",
                 ),
             )
@@ -166,7 +198,7 @@ class WinnerFilterForm(forms.Form):
         day_from: dt.date | None = data.get("day_from")
         day_to: dt.date | None = data.get("day_to")
         if day_from and day_to and day_to < day_from:
-            self.add_error("day_to", "The last day cannot be before the first.")
+            self.add_error("day_to", _("The last day cannot be before the first."))
         return data
 
     def filter(self, wins: QuerySet[Win]) -> QuerySet[Win]:
@@ -182,7 +214,7 @@ class WinnerFilterForm(forms.Form):
             wins = wins.filter(player=data["player"])
         return wins
 
-    def filename(self) -> str:
+    def filename(self, extension: str = "csv") -> str:
         """A download name that says what was filtered, e.g. winners-C0001-2020-02-01.csv."""
         data = self.cleaned_data
         parts = ["winners"]
@@ -192,20 +224,25 @@ class WinnerFilterForm(forms.Form):
             parts.append(f"from-{data['day_from'].isoformat()}")
         if data.get("day_to"):
             parts.append(f"to-{data['day_to'].isoformat()}")
-        return "-".join(parts) + ".csv"
+        return "-".join(parts) + f".{extension}"
 
 
 class ReviewForm(forms.Form):
     """A verdict on a win; the reason is required, it is part of the audit record."""
 
     status = forms.ChoiceField(
-        choices=[(ReviewStatus.VALIDATED, "Validate"), (ReviewStatus.DISQUALIFIED, "Disqualify")],
+        label=_("Verdict"),
+        choices=[
+            (ReviewStatus.VALIDATED, _("Validate")),
+            (ReviewStatus.DISQUALIFIED, _("Disqualify")),
+        ],
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(
+        label=_("Reason"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
-        help_text="Kept with your name and the time. A disqualified prize is not awarded again.",
+        help_text=_("Kept with your name and the time. A disqualified prize is not awarded again."),
     )
 
     def __init__(self, *args, **kwargs):
@@ -221,8 +258,8 @@ class ReportPeriodForm(forms.Form):
     narrowed to them, and one with none of them in it is an error.
     """
 
-    start = forms.DateField(label="From", required=False, widget=DateInput())
-    end = forms.DateField(label="To", required=False, widget=DateInput())
+    start = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    end = forms.DateField(label=_("To"), required=False, widget=DateInput())
 
     def __init__(
         self, data: dict | None = None, *, contest: Contest, today: dt.date, **kwargs: object
@@ -240,7 +277,7 @@ class ReportPeriodForm(forms.Form):
                 Column("start", css_class="col-md-3"),
                 Column("end", css_class="col-md-3"),
                 Column(
-                    Submit("", "Show", css_class="btn-primary w-100"),
+                    Submit("", _("Show"), css_class="btn-primary w-100"),
                     css_class="col-md-2 d-flex align-items-end mb-3",
                 ),
             )
@@ -255,13 +292,18 @@ class ReportPeriodForm(forms.Form):
         start: dt.date | None = data.get("start")
         end: dt.date | None = data.get("end")
         if start and end and end < start:
-            self.add_error("end", "The last day cannot be before the first.")
+            self.add_error("end", _("The last day cannot be before the first."))
         elif self.has_begun and not self.errors and self.period() is None:
             self.add_error(
                 None,
-                f"No day of the contest falls in this period: it runs from "
-                f"{self.contest.start:%d %b %Y} and its last day so far is "
-                f"{self.last_day:%d %b %Y}.",
+                gettext(
+                    "No day of the contest falls in this period: it runs from %(start)s and "
+                    "its last day so far is %(last)s."
+                )
+                % {
+                    "start": formats.date_format(self.contest.start),
+                    "last": formats.date_format(self.last_day),
+                },
             )
         return data
 
@@ -271,3 +313,12 @@ class ReportPeriodForm(forms.Form):
         first = max(data.get("start") or self.contest.start, self.contest.start)
         last = min(data.get("end") or self.last_day, self.last_day)
         return (first, last) if first <= last else None
+
+
+class DayForm(forms.Form):
+    """The contest page's day, typed in the language's order (or ISO, as its links send it)."""
+
+    day = forms.DateField(
+        label=_("Day"),
+        widget=DateInput(attrs={"class": "form-control form-control-sm", "id": "day-picker"}),
+    )

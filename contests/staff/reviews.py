@@ -5,6 +5,7 @@ import datetime as dt
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from ..models import ReviewStatus, Win, WinReview
 
@@ -15,9 +16,11 @@ def review_win(
     """Record a verdict on a win. A disqualified prize is not awarded again to anyone."""
     reason = reason.strip()
     if not reason:
-        raise ValidationError({"reason": "Say why: the reason is part of the audit record."})
+        raise ValidationError({"reason": _("Say why: the reason is part of the audit record.")})
     if status not in (ReviewStatus.VALIDATED, ReviewStatus.DISQUALIFIED):
-        raise ValidationError({"status": f"{status!r} is not a verdict."})
+        raise ValidationError(
+            {"status": _("%(status)s is not a verdict.") % {"status": repr(status)}}
+        )
     with transaction.atomic():
         # Lock the win so that two reviewers' verdicts are recorded one after the other.
         locked = Win.objects.select_for_update().get(pk=win.pk)

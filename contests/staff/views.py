@@ -1,12 +1,12 @@
-"""The staff portal: a dashboard of every contest, a contest's days, its form, the winners,
-its closing report.
+"""The staff portal: a dashboard of every contest, a contest's days, its form, the winners
+(the closing report's pages are in report_views.py).
 
 Thin views: the figures come from dashboard.py and charts.py, the forms validate, the
-CSV is written by exports.py. Every view needs a staff login (access.staff_required).
+CSVs are written by exports.py and the XLSX files by spreadsheets.py. Every view needs a
+staff login (access.staff_required). Everything shown is in the staff's language.
 """
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
 from typing import Any
 
 from django.contrib import messages
@@ -15,11 +15,10 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Max, ProtectedError, QuerySet
 from django.forms import BaseInlineFormSet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils import timezone
-from django.utils.safestring import SafeString
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
 
 from ..history import contest_history as history_of
 from ..models import Contest, ContestStatus, DayPlan, Prize, Win, WinningMoment
@@ -29,22 +28,24 @@ from .access import sees_future_moments, staff_permission_required, staff_requir
 from .charts import DayScale, Window, day_charts, hourly_chart
 from .dashboard import contests_today
 from .exports import (
-    CHUNK_SIZE,
-    closing_report_filename,
-    closing_report_lines,
-    csv_response,
+    UnknownDialect,
+    dialect_named,
     winners_csv_response,
 )
-from .forms import ContestForm, ReportPeriodForm, ReviewForm, WinnerFilterForm, prize_formset
-from .reports import closing_report
+from .forms import (
+    ContestForm,
+    DayForm,
+    ReviewForm,
+    WinnerFilterForm,
+    prize_formset,
+)
 from .reviews import review_win
-from .winners import DAY_COLUMNS, WINNER_COLUMNS, WinnerColumn, related_of, table_rows
+from .spreadsheets import winners_xlsx_response
+from .winners import DAY_COLUMNS, WINNER_COLUMNS, related_of, table_rows
 
 WINNERS_PER_PAGE = 50
 # Superusers see the day's next moments; a page of them is plenty.
 FUTURE_MOMENTS_SHOWN = 50
-# The report covers one contest, in time order: the time comes first, the contest goes.
-REPORT_COLUMNS = tuple(sorted(DAY_COLUMNS, key=lambda column: column.key != "won_at"))
 
 
 def _get_contest(code: str) -> Contest:
@@ -83,20 +84,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _shown_day(request: HttpRequest, contest: Contest, today: dt.date) -> dt.date | None:
-    """The day the contest page shows: ?day=YYYY-MM-DD, by default today or its last day.
+    """The day the contest page shows: ?day=YYYY-MM-DD (or as the language writes a date,
+    as the page's day field sends it), by default today or its last day.
 
     Only days of the contest that have begun can be shown; None before it starts.
     """
     last = min(contest.end, today)
-    raw = request.GET.get("day", "")
-    if not raw:
+    if not request.GET.get("day", ""):
         return last if last >= contest.start else None
-    try:
-        day = dt.date.fromisoformat(raw)
-    except ValueError:
-        raise Http404("Not a date: use YYYY-MM-DD.") from None
+    form = DayForm(request.GET)
+    if not form.is_valid():
+        raise Http404(_("Not a date: use YYYY-MM-DD."))
+    day = form.cleaned_data["day"]
     if not contest.start <= day <= last:
-        raise Http404("That day is not a day of this contest that has begun.")
+        raise Http404(_("That day is not a day of this contest that has begun."))
     return day
 
 
@@ -159,10 +160,11 @@ def _day_context(
         "next_day": day + dt.timedelta(days=1) if day < last_day else None,
         "first_day": first_day,
         "last_day": last_day,
+        "day_form": DayForm(initial={"day": day}),
         "plans": plans,
         "cumulative": cumulative,
         "wins_per_hour": wins_per_hour,
-        "plays_per_hour": hourly_chart(scale, plays_per_hour(contest, day), "play", "plays"),
+        "plays_per_hour": hourly_chart(scale, plays_per_hour(contest, day), "play"),
         "unclaimed_moments": moments.filter(claimed=False).count(),
         "future_moments": future_moments,
         "columns": DAY_COLUMNS,
@@ -189,7 +191,7 @@ def contest_create(request: HttpRequest) -> HttpResponse:
     form = ContestForm(request.POST or None, instance=contest)
     prizes = prize_formset(request.POST or None, contest, extra=0)
     if request.method == "POST" and _save(form, prizes):
-        messages.success(request, f"Contest {form.instance.code} created.")
+        messages.success(request, _("Contest %(code)s created.") % {"code": form.instance.code})
         return redirect("contests:contest_detail", code=form.instance.code)
     return render(
         request, "contests/contest_form.html", {"form": form, "prizes": prizes, "creating": True}
@@ -203,12 +205,19 @@ def contest_edit(request: HttpRequest, code: str) -> HttpResponse:
     form = ContestForm(request.POST or None, instance=contest)
     prizes = prize_formset(request.POST or None, contest, extra=1)
     if request.method == "POST" and _save(form, prizes):
-        messages.success(request, f"Contest {contest.code} saved.")
+        messages.success(request, _("Contest %(code)s saved.") % {"code": contest.code})
         for prize, applies_from in _perday_changes(prizes, contest.local_date(timezone.now())):
             messages.info(
                 request,
-                f"{prize.code}: {prize.perday:,} wins per day from {applies_from:%a %d %b %Y}. "
-                "Days already planned keep the plan they were made with.",
+                _(
+                    "%(prize)s: %(perday)s wins per day from %(day)s. "
+                    "Days already planned keep the plan they were made with."
+                )
+                % {
+                    "prize": prize.code,
+                    "perday": formats.number_format(prize.perday, force_grouping=True),
+                    "day": formats.date_format(applies_from, "WEEKDAY_DATE_FORMAT"),
+                },
             )
         return redirect("contests:contest_detail", code=contest.code)
     planned_today = DayPlan.objects.filter(
@@ -235,7 +244,8 @@ def _save(form: ContestForm, prizes: BaseInlineFormSet) -> bool:
     except ProtectedError:
         # A play planned a prize's day between the check in the formset and the delete.
         form.add_error(
-            None, "A prize you removed has just been planned, so it was kept. Nothing was saved."
+            None,
+            _("A prize you removed has just been planned, so it was kept. Nothing was saved."),
         )
         return False
     return True
@@ -276,14 +286,35 @@ def winners(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_required
-def winners_export(request: HttpRequest) -> HttpResponse:
-    """The winners the same filters show, as a CSV download (newest first)."""
+def _filtered_winners(request: HttpRequest) -> tuple[WinnerFilterForm, QuerySet[Win] | None]:
+    """The winners the page's filters show, newest first; None if the filters are invalid."""
     filters = WinnerFilterForm(request.GET)
     if not filters.is_valid():
+        return filters, None
+    return filters, filters.filter(Win.objects.all()).order_by("-won_at", "-id")
+
+
+@staff_required
+def winners_export(request: HttpRequest) -> HttpResponse:
+    """The winners the same filters show, as a CSV download (newest first);
+    ?dialect=excel-it separates its fields with semicolons, for Excel in Italian."""
+    try:
+        dialect = dialect_named(request.GET.get("dialect"))
+    except UnknownDialect as exc:
+        return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
+    filters, wins = _filtered_winners(request)
+    if wins is None:
         return winners(request)  # the page, with the filters' errors and a 400
-    wins = filters.filter(Win.objects.all()).order_by("-won_at", "-id")
-    return winners_csv_response(wins, filters.filename())
+    return winners_csv_response(wins, filters.filename(), dialect)
+
+
+@staff_required
+def winners_export_xlsx(request: HttpRequest) -> HttpResponse:
+    """The same winners as the CSV, as an XLSX download with typed cells."""
+    filters, wins = _filtered_winners(request)
+    if wins is None:
+        return winners(request)
+    return winners_xlsx_response(wins, filters.filename("xlsx"))
 
 
 @staff_required
@@ -296,13 +327,17 @@ def win_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReviewForm(request.POST or None) if may_review else None
     if request.method == "POST":
         if not may_review:
-            raise PermissionDenied("Reviewing winners needs the permission to add reviews.")
+            raise PermissionDenied(_("Reviewing winners needs the permission to add reviews."))
         if form.is_valid():
             review_win(
                 win, form.cleaned_data["status"], form.cleaned_data["reason"], request.user,
                 timezone.now(),
             )  # fmt: skip
-            messages.success(request, f"Win {win.pk}: {win.get_review_status_display().lower()}.")
+            messages.success(
+                request,
+                _("Win %(number)s: %(verdict)s.")
+                % {"number": win.pk, "verdict": str(win.get_review_status_display()).lower()},
+            )
             return redirect("contests:win_detail", pk=win.pk)
     return render(
         request,
@@ -316,73 +351,3 @@ def win_detail(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=400 if form is not None and form.is_bound and not form.is_valid() else 200,
     )
-
-
-class _LazyRows:
-    """The report's winners as table rows, read from the database while the page renders.
-
-    Django's {% for %} copies an iterable without a length into a list first; with one it
-    just iterates, so a long report never holds all its wins at once. The length is the
-    report's count of wins, used only for forloop's counters.
-    """
-
-    def __init__(self, wins: QuerySet[Win], columns: Sequence[WinnerColumn], count: int) -> None:
-        self.wins = wins.select_related(*related_of(columns))
-        self.columns = columns
-        self.count = count
-
-    def __len__(self) -> int:
-        return self.count
-
-    def __iter__(self) -> Iterator[list[str | SafeString]]:
-        for win in self.wins.iterator(chunk_size=CHUNK_SIZE):
-            yield [column.cell(win) for column in self.columns]
-
-
-def _report_period(request: HttpRequest, contest: Contest, today: dt.date) -> ReportPeriodForm:
-    return ReportPeriodForm(request.GET or None, contest=contest, today=today)
-
-
-@staff_required
-def closing_report_page(request: HttpRequest, code: str) -> HttpResponse:
-    """The closing report of a contest's days, printable: per day, totals, every winner."""
-    contest = _get_contest(code)
-    now = timezone.now()
-    today = contest.local_date(now)
-    filters = _report_period(request, contest, today)
-    invalid = filters.is_bound and not filters.is_valid()
-    period = None if invalid else filters.period()
-    context: dict[str, Any] = {
-        "contest": contest,
-        "filters": filters,
-        "has_begun": filters.has_begun,
-        "report": None,
-        # Anyone can check a day's commitments there; the day goes in place of YYYY-MM-DD.
-        "plans_url": request.build_absolute_uri(
-            reverse("contests:day_plans", args=[contest.code, "YYYY-MM-DD"])
-        ),
-    }
-    if period is not None:
-        report = closing_report(contest, *period)
-        context.update(
-            report=report,
-            generated_at=now.astimezone(contest.zone),
-            includes_today=report.end >= today,
-            columns=REPORT_COLUMNS,
-            winners=_LazyRows(report.winners(), REPORT_COLUMNS, report.total.awarded),
-        )
-    return render(request, "contests/closing_report.html", context, status=400 if invalid else 200)
-
-
-@staff_required
-def closing_report_csv(request: HttpRequest, code: str) -> HttpResponse:
-    """The same report as a CSV download: the days, their totals, then every winner."""
-    contest = _get_contest(code)
-    filters = _report_period(request, contest, contest.local_date(timezone.now()))
-    if filters.is_bound and not filters.is_valid():
-        return closing_report_page(request, code)  # the page, with the errors and a 400
-    period = filters.period()
-    if period is None:
-        raise Http404("The contest has not begun: there is nothing to report yet.")
-    report = closing_report(contest, *period)
-    return csv_response(closing_report_lines(report), closing_report_filename(report))

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from contests.management.arguments import iso_date, positive_int
 from contests.models import Contest, Prize
@@ -15,7 +16,9 @@ def _validated(obj, exclude=None):
     except ValidationError as exc:
         lines = [f"{field}: {' '.join(errors)}" for field, errors in exc.message_dict.items()]
         raise CommandError(
-            f"{obj._meta.verbose_name.capitalize()} not saved:\n  " + "\n  ".join(lines)
+            _("%(what)s not saved:") % {"what": str(obj._meta.verbose_name).capitalize()}
+            + "\n  "
+            + "\n  ".join(lines)
         ) from None
     return obj
 
@@ -31,26 +34,28 @@ REQUIRED_TO_CREATE = {
 
 
 class Command(BaseCommand):
-    help = (
-        "Create a contest with its prize, or update it. When the contest exists, options "
-        "left out keep their values, and a new prize code adds a prize to it. A perday "
-        "change applies from the next day that has no plan yet."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Create a contest with its prize, or update it. When the contest exists, options "
+            "left out keep their values, and a new prize code adds a prize to it. A perday "
+            "change applies from the next day that has no plan yet."
+        )
 
     def add_arguments(self, parser):
-        parser.add_argument("code", help="contest code: letters, digits, '-' and '_'")
-        parser.add_argument("--name", help="contest name shown to staff")
-        parser.add_argument("--start", type=iso_date, help="first day, YYYY-MM-DD (local)")
-        parser.add_argument("--end", type=iso_date, help="last day, YYYY-MM-DD, included")
-        parser.add_argument("--time-zone", help="IANA zone of the contest's days")
-        parser.add_argument("--prize-code", help="code of the prize sent to players")
-        parser.add_argument("--prize-name", help="name of the prize sent to players")
-        parser.add_argument("--perday", type=positive_int, help="wins of the prize per day")
+        parser.add_argument("code", help=_("contest code: letters, digits, '-' and '_'"))
+        parser.add_argument("--name", help=_("contest name shown to staff"))
+        parser.add_argument("--start", type=iso_date, help=_("first day, YYYY-MM-DD (local)"))
+        parser.add_argument("--end", type=iso_date, help=_("last day, YYYY-MM-DD, included"))
+        parser.add_argument("--time-zone", help=_("IANA zone of the contest's days"))
+        parser.add_argument("--prize-code", help=_("code of the prize sent to players"))
+        parser.add_argument("--prize-name", help=_("name of the prize sent to players"))
+        parser.add_argument("--perday", type=positive_int, help=_("wins of the prize per day"))
         cap = parser.add_mutually_exclusive_group()
         cap.add_argument(
-            "--wmax", type=positive_int, help="most wins per player and day (plays need ?user=)"
+            "--wmax", type=positive_int, help=_("most wins per player and day (plays need ?user=)")
         )
-        cap.add_argument("--no-wmax", action="store_true", help="remove the per-player cap")
+        cap.add_argument("--no-wmax", action="store_true", help=_("remove the per-player cap"))
 
     @transaction.atomic
     def handle(self, *args, code, **options):
@@ -60,7 +65,8 @@ class Command(BaseCommand):
             missing = [flag for key, flag in REQUIRED_TO_CREATE.items() if options[key] is None]
             if missing:
                 raise CommandError(
-                    f"Contest {code} does not exist; to create it also give {', '.join(missing)}."
+                    _("Contest %(code)s does not exist; to create it also give %(missing)s.")
+                    % {"code": code, "missing": ", ".join(missing)}
                 )
             contest = Contest(code=code)
         for field in ("name", "start", "end", "time_zone", "wmax"):
@@ -76,7 +82,7 @@ class Command(BaseCommand):
                 prizes = list(contest.prizes.all())
                 if len(prizes) != 1:
                     raise CommandError(
-                        "The contest has several prizes: say which with --prize-code."
+                        _("The contest has several prizes: say which with --prize-code.")
                     )
                 prize = prizes[0]
             else:
@@ -85,7 +91,8 @@ class Command(BaseCommand):
                 )
             if prize.pk is None and (options["prize_name"] is None or options["perday"] is None):
                 raise CommandError(
-                    f"Prize {prize_code} is new: give --prize-name and --perday too."
+                    _("Prize %(code)s is new: give --prize-name and --perday too.")
+                    % {"code": prize_code}
                 )
             if options["prize_name"] is not None:
                 prize.name = options["prize_name"]
@@ -93,10 +100,30 @@ class Command(BaseCommand):
                 prize.perday = options["perday"]
             _validated(prize).save()
 
-        prizes = ", ".join(f"{p.code} ({p.name}, {p.perday}/day)" for p in contest.prizes.all())
-        cap = f"; at most {contest.wmax} wins per player and day" if contest.wmax else ""
-        self.stdout.write(
-            f"{'Created' if created else 'Updated'} contest {contest.code} "
-            f'"{contest.name}": {contest.start} to {contest.end} ({contest.time_zone}); '
-            f"prizes: {prizes}{cap}"
+        prizes = ", ".join(
+            _("%(code)s (%(name)s, %(perday)s/day)")
+            % {"code": p.code, "name": p.name, "perday": p.perday}
+            for p in contest.prizes.all()
         )
+        done = (
+            _(
+                'Created contest %(code)s "%(name)s": %(start)s to %(end)s (%(zone)s); '
+                "prizes: %(prizes)s"
+            )
+            if created
+            else _(
+                'Updated contest %(code)s "%(name)s": %(start)s to %(end)s (%(zone)s); '
+                "prizes: %(prizes)s"
+            )
+        )
+        line = done % {
+            "code": contest.code,
+            "name": contest.name,
+            "start": contest.start,
+            "end": contest.end,
+            "zone": contest.time_zone,
+            "prizes": prizes,
+        }
+        if contest.wmax:
+            line += _("; at most %(wmax)s wins per player and day") % {"wmax": contest.wmax}
+        self.stdout.write(line)

@@ -2,6 +2,8 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from contests.management.arguments import positive_int
 from contests.models import AuditEvent, AuditEventKind, Contest
@@ -10,15 +12,17 @@ from contests.operators import command_actor
 
 
 class Command(BaseCommand):
-    help = (
-        "Make the day plans of today and the next days ahead of time, so that no play "
-        "waits for planning. Days already planned are left exactly as they are."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Make the day plans of today and the next days ahead of time, so that no play "
+            "waits for planning. Days already planned are left exactly as they are."
+        )
 
     def add_arguments(self, parser):
-        parser.add_argument("--contest", metavar="CODE", help="only this contest")
+        parser.add_argument("--contest", metavar="CODE", help=_("only this contest"))
         parser.add_argument(
-            "--days", type=positive_int, default=2, help="days to plan from today (default 2)"
+            "--days", type=positive_int, default=2, help=_("days to plan from today (default 2)")
         )
 
     def handle(self, *args, contest=None, days, **options):
@@ -27,7 +31,7 @@ class Command(BaseCommand):
         if contest is not None:
             contests = contests.filter(code=contest)
             if not contests:
-                raise CommandError(f"Contest {contest} not found.")
+                raise CommandError(_("Contest %(code)s not found.") % {"code": contest})
         else:
             # Run hourly by the scheduler: contests over for more than a day (in any zone)
             # have nothing left to plan.
@@ -50,9 +54,22 @@ class Command(BaseCommand):
                     username=command_actor("plan_days"),
                     detail=f"{day}: planned {count} prize(s) by manage.py plan_days",
                 )
-                self.stdout.write(f"{item.code} {day}: planned {count} prize(s)")
+                self.stdout.write(
+                    ngettext(
+                        "%(contest)s %(day)s: planned %(count)s prize",
+                        "%(contest)s %(day)s: planned %(count)s prizes",
+                        count,
+                    )
+                    % {"contest": item.code, "day": day, "count": count}
+                )
+        made = sum(counts)
         self.stdout.write(
-            f"Made {sum(counts)} plan(s); every other day asked for was already planned."
+            ngettext(
+                "Made %(count)s plan; every other day asked for was already planned.",
+                "Made %(count)s plans; every other day asked for was already planned.",
+                made,
+            )
+            % {"count": made}
         )
 
     @staticmethod

@@ -2,6 +2,8 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from contests.management.arguments import positive_int
 from contests.models import Contest, Win
@@ -23,38 +25,59 @@ def contests_closed_for(days: int, now: dt.datetime) -> list[Contest]:
 
 
 class Command(BaseCommand):
-    help = (
-        "Blank the player ids of old wins, for personal-data retention: of wins older than "
-        "DAYS days (--older-than), or of contests closed more than DAYS days ago "
-        "(--closed-for; what the scheduled job runs). The wins themselves, their counts, "
-        "clients, reviews and the sealed plans stay."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Blank the player ids of old wins, for personal-data retention: of wins older than "
+            "DAYS days (--older-than), or of contests closed more than DAYS days ago "
+            "(--closed-for; what the scheduled job runs). The wins themselves, their counts, "
+            "clients, reviews and the sealed plans stay."
+        )
 
     def add_arguments(self, parser):
         which = parser.add_mutually_exclusive_group(required=True)
         which.add_argument(
             "--older-than", type=positive_int, metavar="DAYS",
-            help="purge wins whose local day is more than DAYS days ago",
+            help=_("purge wins whose local day is more than DAYS days ago"),
         )  # fmt: skip
         which.add_argument(
             "--closed-for", type=positive_int, metavar="DAYS",
-            help="purge the wins of contests whose last day is more than DAYS days ago",
+            help=_("purge the wins of contests whose last day is more than DAYS days ago"),
         )  # fmt: skip
         parser.add_argument(
-            "--dry-run", action="store_true", help="count what would be purged, change nothing"
+            "--dry-run", action="store_true", help=_("count what would be purged, change nothing")
         )
 
     def handle(self, *args, older_than=None, closed_for=None, dry_run, **options):
         if closed_for is not None:
             closed = contests_closed_for(closed_for, timezone.now())
             old = Win.objects.filter(contest__in=closed).exclude(player="")
-            what = f"in {len(closed)} contest(s) closed more than {closed_for} day(s) ago"
+            what = ngettext(
+                "in %(count)s contest closed more than %(days)s day(s) ago",
+                "in %(count)s contests closed more than %(days)s day(s) ago",
+                len(closed),
+            ) % {"count": len(closed), "days": closed_for}
         else:
             cutoff = timezone.localdate() - dt.timedelta(days=older_than)
             old = Win.objects.filter(day__lt=cutoff).exclude(player="")
-            what = f"before {cutoff}"
+            what = _("before %(day)s") % {"day": cutoff}
         if dry_run:
-            self.stdout.write(f"Would blank the player id of {old.count()} win(s) {what}.")
+            count = old.count()
+            self.stdout.write(
+                ngettext(
+                    "Would blank the player id of %(count)s win %(what)s.",
+                    "Would blank the player id of %(count)s wins %(what)s.",
+                    count,
+                )
+                % {"count": count, "what": what}
+            )
             return
         purged = old.update(player="")
-        self.stdout.write(f"Blanked the player id of {purged} win(s) {what}.")
+        self.stdout.write(
+            ngettext(
+                "Blanked the player id of %(count)s win %(what)s.",
+                "Blanked the player id of %(count)s wins %(what)s.",
+                purged,
+            )
+            % {"count": purged, "what": what}
+        )

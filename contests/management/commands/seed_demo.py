@@ -3,6 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from contests.models import Contest, Prize
 
@@ -11,17 +12,19 @@ EXPIRED_CODE = "C0000"
 
 
 class Command(BaseCommand):
-    help = (
-        "Create the demo contests: the spec's C0001 (Vinci uno sconto, 45 discounts a day) "
-        "running from today for a month, and C0000, which has ended. Safe to run again: "
-        "when C0001 is not running, it starts today (if it had not begun) or runs on for "
-        "another month (if it had ended: a played contest's start cannot move)."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Create the demo contests: the spec's C0001 (Vinci uno sconto, 45 discounts a day) "
+            "running from today for a month, and C0000, which has ended. Safe to run again: "
+            "when C0001 is not running, it starts today (if it had not begun) or runs on for "
+            "another month (if it had ended: a played contest's start cannot move)."
+        )
 
     @transaction.atomic
     def handle(self, *args, **options):
         today = timezone.localdate()
-        demo, _ = Contest.objects.get_or_create(
+        demo, _created = Contest.objects.get_or_create(
             code=DEMO_CODE,
             defaults={
                 "name": "Vinci uno sconto",
@@ -41,7 +44,7 @@ class Command(BaseCommand):
         )
 
         last_month = today - dt.timedelta(days=31)
-        expired, _ = Contest.objects.get_or_create(
+        expired, _created = Contest.objects.get_or_create(
             code=EXPIRED_CODE,
             defaults={
                 "name": "Concorso concluso",
@@ -53,4 +56,12 @@ class Command(BaseCommand):
             contest=expired, code="gadget", defaults={"name": "Gadget", "perday": 10}
         )
         for contest in (demo, expired):
-            self.stdout.write(f'{contest.code} "{contest.name}": {contest.start} to {contest.end}')
+            self.stdout.write(
+                _('%(code)s "%(name)s": %(start)s to %(end)s')
+                % {
+                    "code": contest.code,
+                    "name": contest.name,
+                    "start": contest.start,
+                    "end": contest.end,
+                }
+            )

@@ -4,6 +4,7 @@ import secrets
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from contests import play_counts
 from contests.management.arguments import iso_date, positive_int
@@ -19,38 +20,40 @@ class _Rollback(Exception):
 
 
 class Command(BaseCommand):
-    help = (
-        "Play one whole local day of a contest through the real draw and database with a "
-        "fake clock, and show how the wins were spread. By default it plays a throwaway "
-        "copy of the contest inside a transaction that is rolled back: nothing is kept."
-    )
+    @property
+    def help(self) -> str:  # in the language in force, when --help asks
+        return _(
+            "Play one whole local day of a contest through the real draw and database with a "
+            "fake clock, and show how the wins were spread. By default it plays a throwaway "
+            "copy of the contest inside a transaction that is rolled back: nothing is kept."
+        )
 
     def add_arguments(self, parser):
         parser.add_argument("--contest", required=True, metavar="CODE")
-        parser.add_argument("--date", type=iso_date, help="local day to play (default: today)")
+        parser.add_argument("--date", type=iso_date, help=_("local day to play (default: today)"))
         parser.add_argument(
-            "--plays", type=positive_int, help="plays, evenly spread (default 100 × perday)"
+            "--plays", type=positive_int, help=_("plays, evenly spread (default 100 × perday)")
         )
-        parser.add_argument("--seed", type=int, help="seed the plan for a repeatable run")
+        parser.add_argument("--seed", type=int, help=_("seed the plan for a repeatable run"))
         parser.add_argument(
             "--in-place",
             action="store_true",
-            help="play the real contest and keep its plan, plays and wins",
+            help=_("play the real contest and keep its plan, plays and wins"),
         )
 
     def handle(self, *args, contest, date, plays, seed, in_place, **options):
         original = Contest.objects.filter(code=contest).first()
         if original is None:
-            raise CommandError(f"Contest {contest} not found.")
+            raise CommandError(_("Contest %(code)s not found.") % {"code": contest})
         if not original.prizes.exists():
-            raise CommandError(f"Contest {contest} has no prize to win.")
+            raise CommandError(_("Contest %(code)s has no prize to win.") % {"code": contest})
         day = date or original.local_date(timezone.now())
         # A seeded plan is for repeatable simulations only; real plans use the system RNG.
         rng = random.Random(seed) if seed is not None else None  # noqa: S311
         if in_place:
             with transaction.atomic():
                 result = self._run(original, day, plays, rng)
-            self._report(result, "Played the real contest; its plan and wins were kept.")
+            self._report(result, _("Played the real contest; its plan and wins were kept."))
             return
         try:
             with transaction.atomic():
@@ -61,7 +64,10 @@ class Command(BaseCommand):
             # The copy's rows are gone; its id may be reused, so what was kept of it must go too.
             memory.forget()
             play_counts.forget_counts(copy.pk)
-        self._report(result, f"Played a throwaway copy ({copy.code}); nothing was kept.")
+        self._report(
+            result,
+            _("Played a throwaway copy (%(code)s); nothing was kept.") % {"code": copy.code},
+        )
 
     def _throwaway_copy(self, original: Contest) -> Contest:
         copy = Contest.objects.create(
@@ -85,26 +91,39 @@ class Command(BaseCommand):
         hours = len(result.wins_per_hour)
         out = self.stdout
         out.write(
-            f"Simulated {result.day} ({result.contest.time_zone}, a {hours}-hour day): "
-            f"{result.plays} plays, evenly spread."
+            _("Simulated %(day)s (%(zone)s, a %(hours)s-hour day): %(plays)s plays, evenly spread.")
+            % {
+                "day": result.day,
+                "zone": result.contest.time_zone,
+                "hours": hours,
+                "plays": result.plays,
+            }
         )
         out.write(kept)
         out.write("")
-        width = max(len(code) for code in result.planned) + 2
-        out.write(f"{'prize':<{width}}{'wins':>6}{'perday':>8}")
+        prize, wins, perday, every = _("prize"), _("wins"), _("perday"), _("all prizes")
+        width = max(len(every), *(len(code) for code in result.planned)) + 2
+        wins_width, perday_width = max(6, len(wins) + 1), max(8, len(perday) + 1)
+        out.write(f"{prize:<{width}}{wins:>{wins_width}}{perday:>{perday_width}}")
         for code, planned in sorted(result.planned.items()):
-            out.write(f"{code:<{width}}{result.wins[code]:>6}{planned:>8}")
-        verdict = "every prize won" if result.total_wins == result.total_planned else "PRIZES LEFT"
+            out.write(f"{code:<{width}}{result.wins[code]:>{wins_width}}{planned:>{perday_width}}")
+        verdict = (
+            _("every prize won") if result.total_wins == result.total_planned else _("PRIZES LEFT")
+        )
         out.write(
-            f"{'all prizes':<{width}}{result.total_wins:>6}{result.total_planned:>8}   {verdict}"
+            f"{every:<{width}}{result.total_wins:>{wins_width}}"
+            f"{result.total_planned:>{perday_width}}   {verdict}"
         )
         out.write("")
         out.write(
-            "Largest gap between a prize's cumulative wins and its ideal straight line: "
-            f"{result.largest_gap:.3f} prizes"
+            _(
+                "Largest gap between a prize's cumulative wins and its ideal straight line: "
+                "%(gap)s prizes"
+            )
+            % {"gap": f"{result.largest_gap:.3f}"}
         )
         out.write("")
-        out.write("Wins per hour (local time):")
+        out.write(_("Wins per hour (local time):"))
         most = max(result.wins_per_hour) or 1
         for hour, wins in enumerate(result.wins_per_hour):
             bar = "█" * round(wins / most * BAR_WIDTH)
