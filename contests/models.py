@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -213,177 +213,13 @@ class Prize(models.Model):
                 )
 
 
-class DayPlan(models.Model):
-    """The winning moments of one prize on one local day: made once, then never changed."""
-
-    # PROTECT: a plan is the audit record of its day, so its prize and contest stay.
-    prize = models.ForeignKey(
-        Prize, on_delete=models.PROTECT, related_name="plans", verbose_name=_("prize")
-    )
-    day = models.DateField(_("day"))
-    window_start = models.DateTimeField(
-        _("window start"),
-        help_text=_("Local midnight, or the time the plan was made if that was later."),
-    )
-    window_end = models.DateTimeField(_("window end"), help_text=_("The next local midnight."))
-    moment_count = models.PositiveIntegerField(
-        _("moment count"), help_text=_("The prize's perday when planned.")
-    )
-    made_at = models.DateTimeField(_("made at"))
-    # The seal (contests/sealing.py): published at once, the salt only after the day.
-    # Empty only on plans made before plans were sealed.
-    salt = models.CharField(_("salt"), max_length=64, editable=False, default="")
-    commitment = models.CharField(
-        _("commitment"),
-        max_length=64,
-        editable=False,
-        default="",
-        help_text=_("SHA-256 of the canonical text."),
-    )
-
-    class Meta:
-        verbose_name = _("day plan")
-        verbose_name_plural = _("day plans")
-        ordering = ["-day", "prize"]
-        constraints = [
-            models.UniqueConstraint(fields=["prize", "day"], name="one_plan_per_prize_and_day"),
-        ]
-
-    def __str__(self) -> str:
-        return gettext("%(contest)s/%(prize)s on %(day)s") % {
-            "contest": self.prize.contest.code,
-            "prize": self.prize.code,
-            "day": self.day.isoformat(),
-        }
-
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding:
-            raise PermissionError("A day plan is the record of its day and never changes.")
-        super().save(*args, **kwargs)
-
-
-class WinningMoment(models.Model):
-    plan = models.ForeignKey(
-        DayPlan, on_delete=models.PROTECT, related_name="moments", verbose_name=_("plan")
-    )
-    # Copied from the plan so that claiming reads one table through one small index.
-    contest = models.ForeignKey(
-        Contest, on_delete=models.PROTECT, related_name="+", verbose_name=_("contest")
-    )
-    day = models.DateField(_("day"))
-    at = models.DateTimeField(_("at"))
-    claimed = models.BooleanField(_("claimed"), default=False)
-
-    class Meta:
-        verbose_name = _("winning moment")
-        verbose_name_plural = _("winning moments")
-        ordering = ["at", "id"]
-        indexes = [
-            models.Index(
-                fields=["contest", "day", "at"],
-                condition=Q(claimed=False),
-                name="moment_unclaimed_idx",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return gettext("%(plan)s at %(at)s") % {"plan": self.plan, "at": self.at.isoformat()}
-
-
-class ReviewStatus(models.TextChoices):
-    # Feminine in Italian: the word they describe is "vincita".
-    PENDING = "pending", pgettext_lazy("win", "Not reviewed")
-    VALIDATED = "validated", pgettext_lazy("win", "Validated")
-    DISQUALIFIED = "disqualified", pgettext_lazy("win", "Disqualified")
-
-
-class Win(models.Model):
-    """A play that claimed a moment: written and committed before the winning answer."""
-
-    # One-to-one: the database itself refuses a second award of the same moment.
-    moment = models.OneToOneField(
-        WinningMoment, on_delete=models.PROTECT, related_name="win", verbose_name=_("moment")
-    )
-    contest = models.ForeignKey(
-        Contest, on_delete=models.PROTECT, related_name="wins", verbose_name=_("contest")
-    )
-    prize = models.ForeignKey(
-        Prize, on_delete=models.PROTECT, related_name="wins", verbose_name=_("prize")
-    )
-    day = models.DateField(_("day"), help_text=_("The contest's local day of the win."))
-    won_at = models.DateTimeField(_("won at"))
-    request_id = models.CharField(_("request id"), max_length=64)
-    # PROTECT: a client with wins stays in the record; deactivate it instead.
-    client = models.ForeignKey(
-        "ApiClient",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="wins",
-        verbose_name=_("client"),
-    )
-    # Player ids are the client's own: the same id from two clients is two players.
-    player = models.CharField(_("player"), max_length=PLAYER_MAX_LENGTH, blank=True)
-    # The latest review's verdict, kept here for lists and reports; WinReview has the history.
-    review_status = models.CharField(
-        _("review"), max_length=12, choices=ReviewStatus.choices, default=ReviewStatus.PENDING
-    )
-
-    class Meta:
-        verbose_name = _("win")
-        verbose_name_plural = _("wins")
-        ordering = ["-won_at"]
-        indexes = [
-            models.Index(fields=["contest", "day"], name="win_contest_day_idx"),
-            models.Index(fields=["contest", "day", "client", "player"], name="win_player_day_idx"),
-            models.Index(fields=["won_at"], name="win_won_at_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return gettext("%(prize)s won at %(at)s") % {
-            "prize": self.prize.code,
-            "at": self.won_at.isoformat(),
-        }
-
-
-class WinReview(models.Model):
-    """One verdict on a win, with its reason, author and time; the latest one stands."""
-
-    win = models.ForeignKey(
-        Win, on_delete=models.PROTECT, related_name="reviews", verbose_name=_("win")
-    )
-    status = models.CharField(
-        _("verdict"),
-        max_length=12,
-        choices=[(s.value, s.label) for s in (ReviewStatus.VALIDATED, ReviewStatus.DISQUALIFIED)],
-    )
-    reason = models.TextField(_("reason"))
-    reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        related_name="win_reviews",
-        verbose_name=_("reviewed by"),
-    )
-    reviewed_at = models.DateTimeField(_("reviewed at"))
-    history = HistoricalRecords()
-
-    class Meta:
-        verbose_name = _("win review")
-        verbose_name_plural = _("win reviews")
-        ordering = ["-reviewed_at", "-id"]
-
-    def __str__(self) -> str:
-        return gettext("%(status)s by %(user)s at %(at)s") % {
-            "status": self.get_status_display(),
-            "user": self.reviewed_by,
-            "at": self.reviewed_at,
-        }
-
-
 # Defined beside this module, imported here so that Django and every import find them.
 from .audit_records import AuditEvent, AuditEventKind, PlanDocument, PlanDocumentPart  # noqa: E402
 from .client_records import ApiClient, ApiToken  # noqa: E402
+from .plan_records import DayPlan, WinningMoment  # noqa: E402
 from .play_records import IdempotentAnswer, PlayCount, PlayStateVersion  # noqa: E402
+from .win_records import ReviewStatus, Win, WinReview  # noqa: E402
 
 __all__ = ["ApiClient", "ApiToken", "AuditEvent", "AuditEventKind", "IdempotentAnswer"]
 __all__ += ["PlanDocument", "PlanDocumentPart", "PlayCount", "PlayStateVersion"]
+__all__ += ["DayPlan", "ReviewStatus", "Win", "WinReview", "WinningMoment"]
