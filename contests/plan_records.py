@@ -60,9 +60,17 @@ class WinningMoment(models.Model):
     plan = models.ForeignKey(
         DayPlan, on_delete=models.PROTECT, related_name="moments", verbose_name=_("plan")
     )
-    # Copied from the plan so that claiming reads one table through one small index.
+    # Copied from the plan so that claiming reads one table through one small index (the
+    # partial one below). No constraint and no index of its own: the plan's foreign key
+    # already ties the moment to its contest, and checking a second key on every row of a
+    # COPY doubled the cost of planning (docs/scaling.md, "Planning at scale").
     contest = models.ForeignKey(
-        "contests.Contest", on_delete=models.PROTECT, related_name="+", verbose_name=_("contest")
+        "contests.Contest",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("contest"),
+        db_constraint=False,
+        db_index=False,
     )
     day = models.DateField(_("day"))
     at = models.DateTimeField(_("at"))

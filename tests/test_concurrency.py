@@ -98,6 +98,26 @@ def test_racing_planners_make_exactly_one_plan_per_prize(make_contest):
     assert WinningMoment.objects.count() == 2000
 
 
+def test_racing_batch_planners_make_each_plan_once_in_any_order(make_contest, monkeypatch):
+    # Many plans per transaction (ensure_many_plans), asked for in opposite orders: every
+    # plan is made once, each planner ends with all of them, none deadlocks or fails.
+    from contests.moments import claiming
+    from contests.moments.claiming import ensure_many_plans
+
+    monkeypatch.setattr(claiming, "PLANS_PER_TRANSACTION", 4)
+    contests = [make_contest(f"C{number:04d}", perday=50) for number in range(10)]
+    midnight = day_bounds(DAY, ROME)[0]
+    pairs = [(contest, day) for contest in contests for day in (DAY, DAY + dt.timedelta(days=1))]
+
+    def plan(index):
+        ordered = pairs if index % 2 else pairs[::-1]
+        return sum(ensure_many_plans(ordered, midnight))
+
+    assert run_together(plan, threads=6) == [len(pairs)] * 6
+    assert DayPlan.objects.count() == len(pairs)
+    assert WinningMoment.objects.count() == 50 * len(pairs)
+
+
 def test_racing_makers_of_a_big_plan_leave_one_plan_that_verifies(make_contest, monkeypatch):
     # Many batches per plan (COPY on PostgreSQL), so the losers race well into the winner's write.
     from io import StringIO

@@ -23,6 +23,10 @@ from .planning import day_bounds
 from .sealing import Seal, new_salt
 from .storing import draw_sealed, write_moments
 
+# Plans made in one transaction by ensure_many_plans: a commit waits for the disk
+# (~20 ms here), a thousand of them were a third of the time of planning 1 000 contests.
+PLANS_PER_TRANSACTION = 100
+
 
 def make_plan(
     prize: Prize, day: dt.date, now: dt.datetime, rng: random.Random | None = None
@@ -95,16 +99,24 @@ def ensure_many_plans(
             day__in={day for _, day in contest_days},
         ).values_list("prize_id", "day")
     )
-    made = []
-    for contest, day in contest_days:
-        count = 0
-        for prize in contest.prizes.all():
-            if (prize.pk, day) in planned:
-                continue
-            prize.contest = contest
-            if _make_missing_plan(prize, day, now, rng) is not None:
-                count += 1
-        made.append(count)
+    missing = [
+        (index, prize, day)
+        for index, (contest, day) in enumerate(contest_days)
+        for prize in contest.prizes.all()
+        if (prize.pk, day) not in planned
+    ]
+    # In the order of the unique index: two makers of overlapping sets then wait for each
+    # other in the same order, and never deadlock.
+    missing.sort(key=lambda item: (item[1].pk, item[2]))
+    made = [0] * len(contest_days)
+    for first in range(0, len(missing), PLANS_PER_TRANSACTION):
+        # One commit for many plans: each plan's own atomic() becomes a savepoint, so a
+        # plan another process made first is still read back alone (_make_missing_plan).
+        with transaction.atomic():
+            for index, prize, day in missing[first : first + PLANS_PER_TRANSACTION]:
+                prize.contest = contest_days[index][0]
+                if _make_missing_plan(prize, day, now, rng) is not None:
+                    made[index] += 1
     return made
 
 

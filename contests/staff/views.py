@@ -138,7 +138,8 @@ def _day_context(
     cumulative, wins_per_hour = day_charts(
         scale, windows, day_wins.values_list("won_at", flat=True).iterator(chunk_size=5000), now
     )
-    moments = WinningMoment.objects.filter(contest=contest, day=day)
+    # Unclaimed ones only, through the partial index: a moment still to come is unclaimed.
+    moments = WinningMoment.objects.filter(contest=contest, day=day, claimed=False)
     # Moments still to come are secret (docs/design.md): only superusers get them, and
     # everyone else only their number.
     future_moments = None
@@ -165,7 +166,7 @@ def _day_context(
         "cumulative": cumulative,
         "wins_per_hour": wins_per_hour,
         "plays_per_hour": hourly_chart(scale, plays_per_hour(contest, day), "play"),
-        "unclaimed_moments": moments.filter(claimed=False).count(),
+        "unclaimed_moments": moments.count(),
         "future_moments": future_moments,
         "columns": DAY_COLUMNS,
         "page": page,

@@ -44,24 +44,29 @@ class Command(BaseCommand):
             if item.is_active_on(day)
         ]
         counts = ensure_many_plans(wanted, now)
-        for (item, day), count in zip(wanted, counts, strict=True):
-            if count:
-                # The contest's history says who planned ahead, and when.
-                AuditEvent.objects.create(
-                    at=now,
-                    kind=AuditEventKind.PLAN_MADE_BY_COMMAND,
-                    contest=item,
-                    username=command_actor("plan_days"),
-                    detail=f"{day}: planned {count} prize(s) by manage.py plan_days",
+        planned = [
+            (item, day, count) for (item, day), count in zip(wanted, counts, strict=True) if count
+        ]
+        # The contest's history says who planned ahead, and when (one INSERT for them all).
+        AuditEvent.objects.bulk_create(
+            AuditEvent(
+                at=now,
+                kind=AuditEventKind.PLAN_MADE_BY_COMMAND,
+                contest=item,
+                username=command_actor("plan_days"),
+                detail=f"{day}: planned {count} prize(s) by manage.py plan_days",
+            )
+            for item, day, count in planned
+        )
+        for item, day, count in planned:
+            self.stdout.write(
+                ngettext(
+                    "%(contest)s %(day)s: planned %(count)s prize",
+                    "%(contest)s %(day)s: planned %(count)s prizes",
+                    count,
                 )
-                self.stdout.write(
-                    ngettext(
-                        "%(contest)s %(day)s: planned %(count)s prize",
-                        "%(contest)s %(day)s: planned %(count)s prizes",
-                        count,
-                    )
-                    % {"contest": item.code, "day": day, "count": count}
-                )
+                % {"contest": item.code, "day": day, "count": count}
+            )
         made = sum(counts)
         self.stdout.write(
             ngettext(
