@@ -64,13 +64,19 @@ def _statements() -> tuple[str, str]:
     return with_client, without_client
 
 
+def _order(item: tuple[Entry, int]) -> tuple:
+    (contest, client, player, day), _ = item
+    return contest, client or 0, player, day
+
+
 def _add(batch: dict[Entry, int]) -> None:
     with_client, without_client = _statements()
     rows = [
         (with_client, (contest, client, player, day, plays))
         if client is not None
         else (without_client, (contest, player, day, plays))
-        for (contest, client, player, day), plays in batch.items()
+        # In key order: two processes' batches lock the same rows in the same order.
+        for (contest, client, player, day), plays in sorted(batch.items(), key=_order)
     ]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
