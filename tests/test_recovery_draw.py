@@ -209,3 +209,18 @@ def test_purging_leaves_a_contest_whose_closing_is_pending(contest):
     assert not Win.objects.exclude(player="").exists()
     assert not Participant.objects.exists()
     assert service.recompute(RecoveryDraw.objects.get()) == []  # the record keeps its list
+
+
+def test_per_play_entries_weigh_each_players_plays(contest):
+    contest.recovery_entries = "per_play"
+    contest.save()
+    frozen = service.freeze(contest, ROBOT)
+    assert frozen.entries == "per_play"
+    plays = {}
+    for row in Participant.objects.filter(contest=contest):
+        plays[entrant(row)] = plays.get(entrant(row), 0) + row.plays
+    listed = procedure.parse_canonical_text(frozen.participants_text)
+    assert listed and {e.entrant: e.entries for e in listed} == {
+        who: n for who, n in plays.items() if who not in earlier_winners(contest)
+    }
+    assert any(e.entries > 1 for e in listed)

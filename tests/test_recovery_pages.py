@@ -84,13 +84,19 @@ def test_auditors_download_the_list_and_plain_staff_cannot(
     response = auditor_client.get("/contests/C0001/recovery/participants.csv")
     assert response.status_code == 200
     table = rows(response)
-    assert table[0] == ["participant", "client", "client_name", "player", "entries", "sha256"]
-    listed = procedure.parse_canonical_text(RecoveryDraw.objects.get().participants_text)
-    assert len(table) - 1 == len(listed)
-    assert [row[0].removeprefix("'") for row in table[1:]] == [e.entrant for e in listed]
+    assert table[0] == [
+        "participant", "client", "client_name", "player", "entries", "sha256", "excluded_because"
+    ]  # fmt: skip
+    draw = RecoveryDraw.objects.get()
+    listed = procedure.parse_canonical_text(draw.participants_text)
+    eligible = [row for row in table[1:] if not row[6]]
+    assert [row[0].removeprefix("'") for row in eligible] == [e.entrant for e in listed]
+    excluded = [row for row in table[1:] if row[6]]
+    assert len(excluded) == draw.excluded_count > 0
+    assert all(row[6].startswith("won ") and row[4] == "0" for row in excluded)
     hostile = next(row for row in table if 'HYPERLINK("x")' in row[3])
     assert hostile[3] == "'" + '=HYPERLINK("x")'  # shown as text, never a formula
-    assert {row[2] for row in table[1:]} == {"", "Brand"}
+    assert {row[2] for row in eligible} == {"", "Brand"}
 
 
 def test_the_public_page_shows_digests_then_seed_and_pseudonyms(client, contest):

@@ -117,27 +117,26 @@ def closing_record_lines(
     yield from closing_record_rows(writer, record)
 
 
+PARTICIPANT_HEADER = ("participant", "client", "client_name", "player", "entries", "sha256")
+PARTICIPANT_HEADER += ("excluded_because",)
+
+
 def participant_lines(draw: RecoveryDraw, dialect: type[csv.Dialect]) -> Iterator[str]:
-    """The eligible list as frozen: client id and name, player, entries, pseudonym."""
+    """The eligible list as frozen (client id and name, player, entries, pseudonym), in its
+    canonical order; then the registered participants left out, each with its reason."""
     writer = csv.writer(_Echo(), dialect)
     names = dict(ApiClient.objects.values_list("pk", "name"))
     yield BYTE_ORDER_MARK
-    yield writer.writerow(["participant", "client", "client_name", "player", "entries", "sha256"])
-    for entrant in procedure.parse_canonical_text(draw.participants_text):
-        client, _, player = entrant.entrant.partition(":")
+    yield writer.writerow(PARTICIPANT_HEADER)
+    listed = [
+        (e.entrant, e.entries, "") for e in procedure.parse_canonical_text(draw.participants_text)
+    ]
+    excluded = draw.exclusions.order_by("entrant").values_list("entrant", "reason")
+    for entrant, entries, reason in [*listed, *((who, 0, why) for who, why in excluded)]:
+        client, _, player = entrant.partition(":")
         name = names.get(int(client), "") if client else ""
-        yield writer.writerow(
-            safe_row(
-                [
-                    entrant.entrant,
-                    client,
-                    name,
-                    player,
-                    entrant.entries,
-                    procedure.pseudonym(entrant.entrant),
-                ]
-            )
-        )
+        row = [entrant, client, name, player, entries, procedure.pseudonym(entrant), reason]
+        yield writer.writerow(safe_row(row))
 
 
 def closing_record_sha256(lines: Iterator[str]) -> str:
