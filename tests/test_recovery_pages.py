@@ -138,3 +138,23 @@ def test_the_record_page_follows_the_staff_language(staff_client, contest):
     staff_client.cookies["django_language"] = "it"
     page = staff_client.get("/contests/C0001/report/", HTTP_ACCEPT_LANGUAGE="it").content.decode()
     assert "Devoluto alla ONLUS" in page and "Estrazione di recupero" in page
+
+
+def test_contest_staff_disqualify_a_recovery_winner_and_auditors_cannot(
+    staff_client, auditor_client, contest
+):
+    service.freeze(contest, service.Actor("robot"))
+    service.draw(contest, service.Actor("robot"))
+    first = RecoveryPick.objects.filter(role=PickRole.WINNER).order_by("prize__code", "rank")[0]
+    form = {"pick": first.pk, "reason": "Not of age"}
+    assert auditor_client.post("/contests/C0001/recovery/disqualify/", form).status_code == 403
+    assert not hasattr(RecoveryPick.objects.get(pk=first.pk), "disqualification")
+    response = staff_client.post("/contests/C0001/recovery/disqualify/", form, follow=True)
+    page = response.content.decode()
+    reserve = RecoveryPick.objects.get(prize=first.prize, role=PickRole.RESERVE, rank=1)
+    assert 'id="recovery-replacements"' in page and reserve.entrant in page
+    assert RecoveryPick.objects.get(pk=first.pk).disqualification.replacement == reserve
+    nothing = staff_client.post("/contests/C0001/recovery/disqualify/", {"pick": first.pk})
+    assert nothing.status_code == 302  # a reason is required: refused with a message
+    refusals = AuditEvent.objects.filter(kind=AuditEventKind.RECOVERY_REFUSED)
+    assert {e.username for e in refusals} == {"audrey", "alice"}

@@ -65,7 +65,7 @@ def register_settles_at(contest: Contest) -> dt.datetime:
     return end + dt.timedelta(seconds=2 * settings.BUFFER_FLUSH_INTERVAL)
 
 
-def closing_is_pending(contest: Contest, now: dt.datetime) -> bool:
+def closing_is_pending(contest: Contest) -> bool:
     """A contest whose recovery draw is on and not drawn yet: its players and register are
     still needed, so purge_player_data leaves it alone (running contests included)."""
     if not contest.recovery_draw:

@@ -10,10 +10,10 @@ from contests.models import Contest, Participant, Win
 from contests.recovery.service import closing_is_pending
 
 
-def contests_awaiting_closing(now: dt.datetime) -> list[Contest]:
+def contests_awaiting_closing() -> list[Contest]:
     """Contests whose recovery draw is on and not drawn yet (running ones too): their
     players' ids and register decide the draw, so purging never touches them."""
-    return [c for c in Contest.objects.filter(recovery_draw=True) if closing_is_pending(c, now)]
+    return [c for c in Contest.objects.filter(recovery_draw=True) if closing_is_pending(c)]
 
 
 def contests_closed_for(days: int, now: dt.datetime) -> list[Contest]:
@@ -26,7 +26,7 @@ def contests_closed_for(days: int, now: dt.datetime) -> list[Contest]:
         contest
         for contest in candidates
         if contest.end < contest.local_date(now) - dt.timedelta(days=days)
-        and not closing_is_pending(contest, now)
+        and not closing_is_pending(contest)
     ]
 
 
@@ -55,7 +55,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, older_than=None, closed_for=None, dry_run, **options):
-        pending = contests_awaiting_closing(timezone.now())
+        pending = contests_awaiting_closing()
         for contest in pending:
             self.stdout.write(
                 _("Left %(code)s alone: its closing is pending (the recovery draw is not drawn).")
