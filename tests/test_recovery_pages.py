@@ -2,6 +2,7 @@
 Contest staff hold the draw, Auditors and plain staff read and are refused (and logged)."""
 
 import csv
+import hashlib
 import io
 
 import pytest
@@ -53,7 +54,9 @@ def test_contest_staff_freeze_and_draw_with_the_buttons(staff_client, contest):
     draw = RecoveryDraw.objects.get()
     assert draw.state == "drawn" and draw.drawn_by == "alice"
     assert draw.seed in page and 'id="recovery-winners"' in page and 'id="signatures"' in page
-    assert 'id="record-sha256"' in page
+    # The digest the signatures cover is the report CSV's, downloaded in English.
+    csv_bytes = b"".join(staff_client.get("/contests/C0001/report.csv").streaming_content)
+    assert f'id="record-sha256">{hashlib.sha256(csv_bytes).hexdigest()}<' in page
     # A second press is refused, with a message, and logged with who tried.
     response = staff_client.post("/contests/C0001/recovery/draw/", follow=True)
     assert "already been drawn" in response.content.decode()
