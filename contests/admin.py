@@ -106,7 +106,7 @@ class PrizeInline(admin.TabularInline):
     model = Prize
     extra = 0
     min_num = 1
-    fields = ["code", "name", "perday"]
+    fields = ["code", "name", "perday", "value"]
     # Removing a prize that has plans is refused with a form error by the admin itself
     # (its inline forms check for protected objects, and DayPlan.prize is PROTECT).
 
@@ -337,4 +337,5 @@ class WinReviewAdmin(ReadOnlyAdmin, HistoryAdmin):
 
 # The API clients and their tokens: contests/admin_clients.py. The history, audit events,
 # users and two-factor devices: contests/admin_accounts.py.
-from . import admin_accounts, admin_clients  # noqa: E402, F401
+# The promoter, the participant register and the recovery draws: contests/admin_closing.py.
+from . import admin_accounts, admin_clients, admin_closing  # noqa: E402, F401

@@ -17,6 +17,10 @@ class AuditEventKind(models.TextChoices):
     CLIENT_ENABLED = "client_enabled", "API client enabled"
     CLIENT_DISABLED = "client_disabled", "API client no longer enabled"
     USER_DEACTIVATED = "user_deactivated", "User deactivated"
+    RECOVERY_FROZEN = "recovery_frozen", "Recovery draw frozen"
+    RECOVERY_DRAWN = "recovery_drawn", "Recovery draw drawn"
+    RECOVERY_REFUSED = "recovery_refused", "Recovery draw action refused"
+    RECOVERY_REPLACED = "recovery_replaced", "Recovery winner replaced"
 
 
 class AuditEvent(models.Model):

@@ -56,6 +56,16 @@ RULES: dict[str, Grant] = {
     "contests.IdempotentAnswer": Grant(APPEND_REMOVE),
     "contests.PlanDocument": Grant(APPEND),
     "contests.PlanDocumentPart": Grant(APPEND),
+    # The closing (contests/recovery_records.py): the register is added to in batches and
+    # dropped by purge_player_data once the contest is closed; the draw's records are
+    # evidence: a draw changes once, from frozen to drawn.
+    "contests.Promoter": Grant(("SELECT", "INSERT", "UPDATE")),
+    "contests.Participant": Grant(APPEND_REMOVE, update_columns=("plays",)),
+    "contests.RecoveryDraw": Grant(APPEND, update_columns=("state", "drawn_at", "drawn_by")),
+    "contests.RecoveryPrize": Grant(APPEND),
+    "contests.RecoveryExclusion": Grant(APPEND),
+    "contests.RecoveryPick": Grant(APPEND),
+    "contests.RecoveryReplacement": Grant(APPEND),
     # Django's own.
     "auth.User": Grant(ALL),
     "auth.Group": Grant(ALL),

@@ -54,6 +54,18 @@ class ContestStatus(models.TextChoices):
     ENDED = "ended", _("Ended")
 
 
+class RecoveryEntries(models.TextChoices):
+    PER_PLAYER = "per_player", _("One entry per player")
+    PER_PLAY = "per_play", _("One entry per play")
+
+
+# An Italian codice fiscale: 11 digits for a company or non-profit, 16 characters for a person.
+fiscal_code = RegexValidator(
+    r"\A(?:[0-9]{11}|[A-Z0-9]{16})\Z",
+    _("A fiscal code is 11 digits, or 16 capital letters and digits."),
+)
+
+
 class Contest(models.Model):
     code = models.CharField(
         _("code"), max_length=CONTEST_CODE_MAX_LENGTH, unique=True, validators=[code_validator]
@@ -79,6 +91,24 @@ class Contest(models.Model):
             "Most wins a player may have per day in this contest; empty for no cap. "
             "With a cap, plays must name the player (?user=…)."
         ),
+    )
+    # The closing (docs/auditing.md, "The closing"): who receives what nobody won, and
+    # whether a recovery draw among the participants comes first.
+    beneficiary_name = models.CharField(
+        _("beneficiary"), max_length=200, blank=True, help_text=_("The non-profit (ONLUS).")
+    )
+    beneficiary_fiscal_code = models.CharField(
+        _("beneficiary's fiscal code"), max_length=16, blank=True, validators=[fiscal_code]
+    )
+    recovery_draw = models.BooleanField(_("recovery draw"), default=False)
+    recovery_entries = models.CharField(
+        _("recovery draw entries"),
+        max_length=10,
+        choices=RecoveryEntries.choices,
+        default=RecoveryEntries.PER_PLAYER,
+    )
+    recovery_reserves = models.PositiveSmallIntegerField(
+        _("reserves per prize"), default=3, validators=[MaxValueValidator(100)]
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -183,6 +213,14 @@ class Prize(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(PERDAY_MAX)],
         help_text=_("Wins per day. A change applies from the next day not yet planned."),
     )
+    value = models.DecimalField(
+        _("value (EUR)"),
+        max_digits=10,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
+        help_text=_("Market value of one prize, VAT included."),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -194,6 +232,7 @@ class Prize(models.Model):
                 fields=["contest", "code"], name="prize_code_unique_in_contest"
             ),
             models.CheckConstraint(condition=Q(perday__gte=1), name="prize_perday_at_least_one"),
+            models.CheckConstraint(condition=Q(value__gte=0), name="prize_value_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -218,8 +257,10 @@ from .audit_records import AuditEvent, AuditEventKind, PlanDocument, PlanDocumen
 from .client_records import ApiClient, ApiToken  # noqa: E402
 from .plan_records import DayPlan, WinningMoment  # noqa: E402
 from .play_records import IdempotentAnswer, PlayCount, PlayStateVersion  # noqa: E402
+from .recovery_records import Participant, Promoter, RecoveryDraw, RecoveryPick  # noqa: E402
 from .win_records import ReviewStatus, Win, WinReview  # noqa: E402
 
 __all__ = ["ApiClient", "ApiToken", "AuditEvent", "AuditEventKind", "IdempotentAnswer"]
 __all__ += ["PlanDocument", "PlanDocumentPart", "PlayCount", "PlayStateVersion"]
 __all__ += ["DayPlan", "ReviewStatus", "Win", "WinReview", "WinningMoment"]
+__all__ += ["Participant", "Promoter", "RecoveryDraw", "RecoveryPick"]

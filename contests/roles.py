@@ -27,6 +27,14 @@ _EVERYTHING_VIEWABLE = [
         "historicalapitoken",
         "historicalwinreview",
         "auditevent",
+        # The closing: the promoter, the participant register, the recovery draw.
+        "promoter",
+        "participant",
+        "recoverydraw",
+        "recoveryprize",
+        "recoveryexclusion",
+        "recoverypick",
+        "recoveryreplacement",
     ]
 ]
 
@@ -39,6 +47,8 @@ ROLES: dict[str, list[str]] = {
         "add_winreview",
         "add_apiclient", "change_apiclient",
         "add_apitoken", "change_apitoken",
+        "add_promoter", "change_promoter",
+        "hold_recovery_draw",
     ],
 }  # fmt: skip
 

@@ -1,7 +1,8 @@
 from django.urls import path
 
+from .play import recovery as recovery_page
 from .play import views as play_views
-from .staff import report_views
+from .staff import recovery_views, report_views
 from .staff import views as staff_views
 
 app_name = "contests"
@@ -9,6 +10,7 @@ app_name = "contests"
 urlpatterns = [
     path("play/", play_views.play, name="play"),
     path("contests/<str:code>/plans/<str:day>/", play_views.day_plans, name="day_plans"),
+    path("contests/<str:code>/recovery/", recovery_page.recovery_draw, name="recovery_draw"),
     # The staff portal. New contests are made at /new-contest/, not /contests/new/, so
     # that no contest code can shadow the form's address.
     path("", staff_views.dashboard, name="dashboard"),
@@ -16,6 +18,22 @@ urlpatterns = [
     path("contests/<str:code>/", staff_views.contest_detail, name="contest_detail"),
     path("contests/<str:code>/edit/", staff_views.contest_edit, name="contest_edit"),
     path("contests/<str:code>/report/", report_views.closing_report_page, name="closing_report"),
+    path(
+        "contests/<str:code>/recovery/freeze/",
+        recovery_views.recovery_freeze,
+        name="recovery_freeze",
+    ),
+    path("contests/<str:code>/recovery/draw/", recovery_views.recovery_draw, name="recovery_run"),
+    path(
+        "contests/<str:code>/recovery/disqualify/",
+        recovery_views.recovery_disqualify,
+        name="recovery_disqualify",
+    ),
+    path(
+        "contests/<str:code>/recovery/participants.csv",
+        recovery_views.recovery_participants_csv,
+        name="recovery_participants_csv",
+    ),
     path("contests/<str:code>/history/", staff_views.contest_history, name="contest_history"),
     path(
         "contests/<str:code>/report.csv", report_views.closing_report_csv, name="closing_report_csv"

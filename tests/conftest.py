@@ -14,7 +14,7 @@ from django.test import Client, override_settings
 from django.utils import translation
 from pytest_django.live_server_helper import LiveServer
 
-from contests import play_counts
+from contests import participants, play_counts
 from contests.models import Contest, DayPlan, Prize, Win, WinningMoment
 from contests.moments.planning import day_bounds
 from contests.play import credentials
@@ -134,6 +134,7 @@ def forget_what_this_process_saw():
     memory.forget()
     memory._version, memory._check_after = None, 0.0
     play_counts._pending.clear()
+    participants._pending.clear()
     credentials._unwritten.clear()
     credentials._last_written.clear()
     play_log._lines.clear()

@@ -2,6 +2,7 @@
 
 import argparse
 import datetime as dt
+import decimal
 
 from django.utils.translation import gettext as _
 
@@ -25,3 +26,16 @@ def positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(_("%(value)s must be 1 or more") % {"value": value})
     return number
+
+
+def euros(value: str) -> decimal.Decimal:
+    """An amount in euros, e.g. 12.50 (a comma for the decimal mark is read too)."""
+    try:
+        amount = decimal.Decimal(value.replace(",", "."))
+    except decimal.InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0 or amount != round(amount, 2):
+        raise argparse.ArgumentTypeError(
+            _("%(value)s is not an amount in euros such as 12.50") % {"value": repr(value)}
+        )
+    return amount

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
-from .. import metrics, play_counts
+from .. import metrics, participants, play_counts
 from ..models import CONTEST_CODE_MAX_LENGTH, PLAYER_MAX_LENGTH, Contest, is_contest_code
 from ..moments import audit
 from ..moments.claiming import DailyCapReached
@@ -150,6 +150,8 @@ def _draw(request, contest, caller, player: str, now: dt.datetime) -> tuple[Http
     if caller is not None:
         client_id = caller.client_id
         note_token_use(caller.token_id, now)
+    if player:  # the participant register, for the recovery draw (in memory, like the counts)
+        participants.register_play(contest.id, client_id, player, day)
     if contest.wmax is not None and caps.is_capped(contest, day, client_id, player):
         return enhance_your_calm(contest.wmax, contest.code), "capped"
     try:

@@ -4,6 +4,7 @@ the closing report's period, the contest page's day."""
 import datetime as dt
 import functools
 import zoneinfo
+from decimal import Decimal
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Layout, Row, Submit
@@ -75,6 +76,11 @@ class ContestForm(forms.ModelForm):
             "end",
             "time_zone",
             "wmax",
+            "beneficiary_name",
+            "beneficiary_fiscal_code",
+            "recovery_draw",
+            "recovery_entries",
+            "recovery_reserves",
         ]
         widgets = {"start": DateInput(), "end": DateInput()}
         help_texts = {
@@ -83,6 +89,8 @@ class ContestForm(forms.ModelForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        for name in ("recovery_entries", "recovery_reserves"):  # left out: the defaults
+            self.fields[name].required = False
         self.helper = FormHelper()
         self.helper.form_tag = False  # one <form> holds the contest and its prizes
         self.helper.disable_csrf = True
@@ -95,15 +103,35 @@ class ContestForm(forms.ModelForm):
                 Column("time_zone", css_class="col-md-4"),
             ),
             Row(Column("wmax", css_class="col-md-4")),
+            Row(
+                Column("beneficiary_name", css_class="col-md-8"),
+                Column("beneficiary_fiscal_code", css_class="col-md-4"),
+            ),
+            Row(
+                Column("recovery_draw", css_class="col-md-4"),
+                Column("recovery_entries", css_class="col-md-4"),
+                Column("recovery_reserves", css_class="col-md-4"),
+            ),
         )
 
 
 class PrizeForm(forms.ModelForm):
     class Meta:
         model = Prize
-        fields = ["code", "name", "perday"]
+        fields = ["code", "name", "perday", "value"]
         labels = {"perday": _("Wins per day")}
         help_texts = {"perday": ""}  # the form says once, above the prizes, when it applies
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty: 0.00; a blank row for a new prize stays blank (not "changed").
+        self.fields["value"].required = False
+        if self.instance.pk is None:
+            self.fields["value"].initial = None
+
+    def clean_value(self):
+        value = self.cleaned_data.get("value")
+        return Decimal(0) if value is None else value
 
 
 class BasePrizeFormSet(BaseInlineFormSet):
@@ -115,8 +143,9 @@ class BasePrizeFormSet(BaseInlineFormSet):
         super().add_fields(form, index)
         columns = [
             Column("code", css_class="col-md-3"),
-            Column("name", css_class="col-md-5"),
+            Column("name", css_class="col-md-3"),
             Column("perday", css_class="col-md-2"),
+            Column("value", css_class="col-md-2"),
         ]
         if "DELETE" in form.fields:  # saved prizes only
             form.fields["DELETE"].label = _("Remove")

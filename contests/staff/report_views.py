@@ -14,11 +14,12 @@ from django.utils.translation import gettext as _
 
 from ..models import Contest, Win
 from .access import staff_required
+from .closing_exports import closing_record_lines, closing_record_sha256
+from .closing_record import closing_record
 from .exports import (
     CHUNK_SIZE,
     UnknownDialect,
     closing_report_filename,
-    closing_report_lines,
     csv_response,
     dialect_named,
 )
@@ -78,7 +79,17 @@ def closing_report_page(request: HttpRequest, code: str) -> HttpResponse:
     }
     if period is not None:
         report = closing_report(contest, *period)
+        record = closing_record(contest, now)
+        whole = (report.start, report.end) == (contest.start, contest.end)
         context.update(
+            record=record,
+            # The digest a notary's signature covers: only of the whole contest, once closed.
+            record_sha256=closing_record_sha256(closing_record_lines(report, record))
+            if whole and record.state == "closed"
+            else None,
+            recovery_url=request.build_absolute_uri(
+                reverse("contests:recovery_draw", args=[contest.code])
+            ),
             report=report,
             generated_at=now.astimezone(contest.zone),
             includes_today=report.end >= today,
@@ -111,7 +122,8 @@ def closing_report_csv(request: HttpRequest, code: str) -> HttpResponse:
     report = _report_download(request, code)
     if isinstance(report, HttpResponse):
         return report
-    return csv_response(closing_report_lines(report, dialect), closing_report_filename(report))
+    lines = closing_record_lines(report, closing_record(report.contest), dialect)
+    return csv_response(lines, closing_report_filename(report))
 
 
 @staff_required

@@ -26,6 +26,7 @@ from ..moments.planning import day_bounds
 from ..play_counts import plays_per_hour
 from .access import sees_future_moments, staff_permission_required, staff_required
 from .charts import DayScale, Window, day_charts, hourly_chart
+from .closing_record import prize_pool
 from .dashboard import contests_today
 from .exports import (
     UnknownDialect,
@@ -113,6 +114,7 @@ def contest_detail(request: HttpRequest, code: str) -> HttpResponse:
         "today": today,
         "status": contest.status_on(today),
         "prizes": contest.prizes.all(),
+        "prize_pool": prize_pool(contest),
         "day": day,
     }
     if day is not None:

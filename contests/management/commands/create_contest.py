@@ -3,8 +3,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from contests.management.arguments import iso_date, positive_int
-from contests.models import Contest, Prize
+from contests.management.arguments import euros, iso_date, positive_int
+from contests.models import Contest, Prize, RecoveryEntries
 from contests.operators import command_actor
 
 
@@ -56,6 +56,28 @@ class Command(BaseCommand):
             "--wmax", type=positive_int, help=_("most wins per player and day (plays need ?user=)")
         )
         cap.add_argument("--no-wmax", action="store_true", help=_("remove the per-player cap"))
+        parser.add_argument(
+            "--prize-value", type=euros, metavar="EUR", help=_("value of one prize, VAT included")
+        )
+        parser.add_argument("--beneficiary", metavar="NAME", help=_("the non-profit (ONLUS)"))
+        parser.add_argument(
+            "--beneficiary-fiscal-code", metavar="CODE", help=_("the non-profit's fiscal code")
+        )
+        recovery = parser.add_mutually_exclusive_group()
+        recovery.add_argument(
+            "--recovery-draw", action="store_true", help=_("hold a recovery draw after the end")
+        )
+        recovery.add_argument(
+            "--no-recovery-draw", action="store_true", help=_("hold no recovery draw")
+        )
+        parser.add_argument(
+            "--recovery-entries",
+            choices=RecoveryEntries.values,
+            help=_("one entry per player, or per play"),
+        )
+        parser.add_argument(
+            "--recovery-reserves", type=int, metavar="N", help=_("reserves drawn per prize")
+        )
 
     @transaction.atomic
     def handle(self, *args, code, **options):
@@ -74,10 +96,26 @@ class Command(BaseCommand):
                 setattr(contest, field, options[field])
         if options["no_wmax"]:
             contest.wmax = None
+        closing = {
+            "beneficiary_name": options["beneficiary"],
+            "beneficiary_fiscal_code": options["beneficiary_fiscal_code"],
+            "recovery_entries": options["recovery_entries"],
+            "recovery_reserves": options["recovery_reserves"],
+        }
+        for field, value in closing.items():
+            if value is not None:
+                setattr(contest, field, value)
+        if options["recovery_draw"] or options["no_recovery_draw"]:
+            contest.recovery_draw = options["recovery_draw"]
         _validated(contest).save()
 
         prize_code = options["prize_code"]
-        if prize_code is not None or options["prize_name"] or options["perday"]:
+        if (
+            prize_code is not None
+            or options["prize_name"]
+            or options["perday"]
+            or options["prize_value"] is not None
+        ):
             if prize_code is None:
                 prizes = list(contest.prizes.all())
                 if len(prizes) != 1:
@@ -98,6 +136,8 @@ class Command(BaseCommand):
                 prize.name = options["prize_name"]
             if options["perday"] is not None:
                 prize.perday = options["perday"]
+            if options["prize_value"] is not None:
+                prize.value = options["prize_value"]
             _validated(prize).save()
 
         prizes = ", ".join(
@@ -126,4 +166,9 @@ class Command(BaseCommand):
         }
         if contest.wmax:
             line += _("; at most %(wmax)s wins per player and day") % {"wmax": contest.wmax}
+        if contest.recovery_draw:
+            line += _("; recovery draw (%(entries)s, %(reserves)s reserves per prize)") % {
+                "entries": contest.get_recovery_entries_display(),
+                "reserves": contest.recovery_reserves,
+            }
         self.stdout.write(line)

@@ -6,14 +6,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from contests.management.arguments import positive_int
-from contests.models import Contest, Win
+from contests.models import Contest, Participant, Win
+from contests.recovery.service import closing_is_pending
+
+
+def contests_awaiting_closing() -> list[Contest]:
+    """Contests whose recovery draw is on and not drawn yet (running ones too): their
+    players' ids and register decide the draw, so purging never touches them."""
+    return [c for c in Contest.objects.filter(recovery_draw=True) if closing_is_pending(c)]
 
 
 def contests_closed_for(days: int, now: dt.datetime) -> list[Contest]:
-    """Contests whose last day ended more than `days` days ago, each in its own zone.
-
-    Closing records (issue 12) do not exist yet: once they do, a contest must also have
-    one before its players' ids may go. Until then the contest's last day is the close.
+    """Contests whose last day ended more than `days` days ago, each in its own zone, and
+    whose closing is not pending (docs/auditing.md, "The closing").
     """
     # A day's margin covers every zone; the exact test is in the contest's own.
     candidates = Contest.objects.filter(end__lt=now.date() - dt.timedelta(days=days - 1))
@@ -21,6 +26,7 @@ def contests_closed_for(days: int, now: dt.datetime) -> list[Contest]:
         contest
         for contest in candidates
         if contest.end < contest.local_date(now) - dt.timedelta(days=days)
+        and not closing_is_pending(contest)
     ]
 
 
@@ -49,9 +55,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, older_than=None, closed_for=None, dry_run, **options):
+        pending = contests_awaiting_closing()
+        for contest in pending:
+            self.stdout.write(
+                _("Left %(code)s alone: its closing is pending (the recovery draw is not drawn).")
+                % {"code": contest.code}
+            )
         if closed_for is not None:
             closed = contests_closed_for(closed_for, timezone.now())
             old = Win.objects.filter(contest__in=closed).exclude(player="")
+            register = Participant.objects.filter(contest__in=closed)
             what = ngettext(
                 "in %(count)s contest closed more than %(days)s day(s) ago",
                 "in %(count)s contests closed more than %(days)s day(s) ago",
@@ -59,7 +72,8 @@ class Command(BaseCommand):
             ) % {"count": len(closed), "days": closed_for}
         else:
             cutoff = timezone.localdate() - dt.timedelta(days=older_than)
-            old = Win.objects.filter(day__lt=cutoff).exclude(player="")
+            old = Win.objects.filter(day__lt=cutoff).exclude(player="").exclude(contest__in=pending)
+            register = Participant.objects.filter(day__lt=cutoff).exclude(contest__in=pending)
             what = _("before %(day)s") % {"day": cutoff}
         if dry_run:
             count = old.count()
@@ -73,6 +87,7 @@ class Command(BaseCommand):
             )
             return
         purged = old.update(player="")
+        register.delete()  # the register is personal data too, and is no longer needed
         self.stdout.write(
             ngettext(
                 "Blanked the player id of %(count)s win %(what)s.",

@@ -1,0 +1,97 @@
+"""The participant register: who played a contest, per client, player and local day.
+
+Plays that name a player (?user=…) register them, without a database write per play: as
+with the play counts (contests/play_counts.py) each process adds its plays up in memory
+and writes the sums in one batch (contests/buffered.py) at least every
+BUFFER_FLUSH_INTERVAL, at a graceful exit, and before any reader in this process looks.
+A batch adds to the stored rows, so processes never overwrite one another; a batch that
+fails is kept for the next one. A SIGKILL loses at most that process's last interval.
+
+The recovery draw (contests/recovery/) reads the register after the contest's last day.
+"""
+
+import datetime as dt
+import threading
+from collections import Counter
+
+from django.db import DatabaseError, IntegrityError, connection, transaction
+
+from . import buffered
+from .models import Participant
+
+Entry = tuple[int, int | None, str, dt.date]  # contest id, client id or None, player, day
+
+_pending: Counter[Entry] = Counter()
+_lock = threading.Lock()
+
+
+def register_play(contest_id: int, client_id: int | None, player: str, day: dt.date) -> None:
+    """Register one play of `player` (through `client_id`, or none) on the contest's `day`."""
+    with _lock:
+        _pending[contest_id, client_id, player, day] += 1
+    buffered.ensure_started()
+
+
+def write_register() -> None:
+    """Add what this process registered to the database, in one batch."""
+    with _lock:
+        batch = dict(_pending)
+        _pending.clear()
+    if not batch:
+        return
+    try:
+        _add(batch)
+    except DatabaseError:
+        with _lock:
+            _pending.update(batch)  # nothing was added: try again with the next batch
+        raise
+
+
+def _statements() -> tuple[str, str]:
+    """Additive upserts, one per partial unique constraint (with a client, without one)."""
+    table = Participant._meta.db_table
+    add = f"DO UPDATE SET plays = {table}.plays + EXCLUDED.plays"
+    with_client = (
+        f"INSERT INTO {table} (contest_id, client_id, player, day, plays) "  # noqa: S608
+        "VALUES (%s, %s, %s, %s, %s) "
+        f"ON CONFLICT (contest_id, client_id, player, day) WHERE client_id IS NOT NULL {add}"
+    )
+    without_client = (
+        f"INSERT INTO {table} (contest_id, client_id, player, day, plays) "  # noqa: S608
+        "VALUES (%s, NULL, %s, %s, %s) "
+        f"ON CONFLICT (contest_id, player, day) WHERE client_id IS NULL {add}"
+    )
+    return with_client, without_client
+
+
+def _order(item: tuple[Entry, int]) -> tuple:
+    (contest, client, player, day), _ = item
+    return contest, client or 0, player, day
+
+
+def _add(batch: dict[Entry, int]) -> None:
+    with_client, without_client = _statements()
+    rows = [
+        (with_client, (contest, client, player, day, plays))
+        if client is not None
+        else (without_client, (contest, player, day, plays))
+        # In key order: two processes' batches lock the same rows in the same order.
+        for (contest, client, player, day), plays in sorted(batch.items(), key=_order)
+    ]
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for sql in (with_client, without_client):
+                params = [row for statement, row in rows if statement == sql]
+                if params:
+                    cursor.executemany(sql, params)
+    except IntegrityError:
+        # A contest or client deleted meanwhile: those plays have nowhere to go; others do.
+        for sql, row in rows:
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute(sql, row)
+            except IntegrityError:
+                pass
+
+
+buffered.register(write_register)
