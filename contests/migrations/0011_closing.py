@@ -21,7 +21,7 @@ def update_roles(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('contests', '0009_verbose_names'),
+        ("contests", "0010_moment_contest_unchecked"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
