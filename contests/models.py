@@ -146,6 +146,11 @@ class Contest(models.Model):
     def clean(self) -> None:
         if self.start and self.end and self.end < self.start:
             raise ValidationError({"end": _("The end date cannot be before the start date.")})
+        try:  # kept in canonical form: "mon-fri 08:00-22:00; sat 09:00-13:00"
+            hours = parse_hours(self.opening_hours)
+            self.opening_hours = "" if hours is None else hours.text()
+        except HoursError:
+            pass  # its field's validator says why
         if self.pk:
             errors = self.played_rule_errors()
             if errors:

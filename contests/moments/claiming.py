@@ -68,8 +68,10 @@ def _make_stock_plan(
             return None
         plan = _write_plan(prize, day, now, rng, window, allotment.count, allotment)
     if allotment.becomes_low:
-        stock.stock_low.send(
-            sender=Prize, prize=prize, left=allotment.left - allotment.count, stock=allotment.stock
+        # Once the plan is committed: the lead's prize.stock_low webhook listens here.
+        left = allotment.left - allotment.count
+        transaction.on_commit(
+            lambda: stock.stock_low.send(sender=Prize, prize=prize, left=left, stock=prize.stock)
         )
     return plan
 

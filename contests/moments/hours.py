@@ -18,6 +18,8 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ALL_DAY = "00:00-24:00"
 
@@ -28,7 +30,7 @@ Minutes = tuple[int, int]
 
 
 class HoursError(ValueError):
-    """The opening hours text cannot be read; the message says why, in English."""
+    """The opening hours text cannot be read; the message says why (in the active language)."""
 
 
 @dataclass(frozen=True)
@@ -75,22 +77,25 @@ def parse_hours(text: str) -> OpeningHours | None:
     """Read opening hours; None for the empty text (all day, every day)."""
     if not text.strip():
         return None
-    days: list[list[Minutes]] = [[] for _ in WEEKDAYS]
+    days: list[list[Minutes]] = [[] for weekday in WEEKDAYS]
     for entry in text.split(";"):
         if not entry.strip():
             continue
         words = entry.split()
         if len(words) < 2:
-            raise HoursError(f"{entry.strip()!r} needs weekdays and at least one HH:MM-HH:MM range")
+            raise HoursError(
+                gettext("%(entry)s needs weekdays and at least one HH:MM-HH:MM range")
+                % {"entry": repr(entry.strip())}
+            )
         weekdays = _weekdays(words[0])
         ranges = [_range(word) for part in words[1:] for word in part.split(",") if word]
         for weekday in weekdays:
             days[weekday].extend(ranges)
     for weekday, ranges in enumerate(days):
         ranges.sort()
-        for (_, end), (start, _) in itertools.pairwise(ranges):
-            if start < end:
-                raise HoursError(f"ranges overlap on {WEEKDAYS[weekday]}")
+        for earlier, later in itertools.pairwise(ranges):
+            if later[0] < earlier[1]:
+                raise HoursError(gettext("ranges overlap on %(day)s") % {"day": WEEKDAYS[weekday]})
     return OpeningHours(tuple(tuple(ranges) for ranges in days))
 
 
@@ -99,7 +104,10 @@ def _weekdays(word: str) -> list[int]:
     for part in word.lower().split(","):
         first, _, last = part.partition("-")
         if first not in WEEKDAYS or (last and last not in WEEKDAYS):
-            raise HoursError(f"{part!r} is not a weekday (mon, tue, … sun) or a span like mon-fri")
+            raise HoursError(
+                gettext("%(part)s is not a weekday (mon, tue, … sun) or a span like mon-fri")
+                % {"part": repr(part)}
+            )
         start = WEEKDAYS.index(first)
         end = WEEKDAYS.index(last) if last else start
         found.extend((start + step) % 7 for step in range((end - start) % 7 + 1))
@@ -109,11 +117,13 @@ def _weekdays(word: str) -> list[int]:
 def _range(word: str) -> Minutes:
     match = _RANGE.match(word)
     if match is None:
-        raise HoursError(f"{word!r} is not a range HH:MM-HH:MM")
+        raise HoursError(gettext("%(word)s is not a range HH:MM-HH:MM") % {"word": repr(word)})
     start_hour, start_minute, end_hour, end_minute = (int(group) for group in match.groups())
     start, end = start_hour * 60 + start_minute, end_hour * 60 + end_minute
     if start >= 24 * 60 or end > 24 * 60 or end <= start:
-        raise HoursError(f"{word!r} must end after it starts, by 24:00")
+        raise HoursError(
+            gettext("%(word)s must end after it starts, by 24:00") % {"word": repr(word)}
+        )
     return start, end
 
 

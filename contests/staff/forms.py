@@ -75,6 +75,9 @@ class ContestForm(forms.ModelForm):
             "end",
             "time_zone",
             "wmax",
+            "wmax_total",
+            "play_interval",
+            "opening_hours",
         ]
         widgets = {"start": DateInput(), "end": DateInput()}
         help_texts = {
@@ -94,15 +97,20 @@ class ContestForm(forms.ModelForm):
                 Column("end", css_class="col-md-4"),
                 Column("time_zone", css_class="col-md-4"),
             ),
-            Row(Column("wmax", css_class="col-md-4")),
+            Row(
+                Column("wmax", css_class="col-md-4"),
+                Column("wmax_total", css_class="col-md-4"),
+                Column("play_interval", css_class="col-md-4"),
+            ),
+            Row(Column("opening_hours", css_class="col-md-12")),
         )
 
 
 class PrizeForm(forms.ModelForm):
     class Meta:
         model = Prize
-        fields = ["code", "name", "perday"]
-        labels = {"perday": _("Wins per day")}
+        fields = ["code", "name", "perday", "stock", "expire_after_minutes"]
+        labels = {"perday": _("Wins per day"), "expire_after_minutes": _("Expire after (min)")}
         help_texts = {"perday": ""}  # the form says once, above the prizes, when it applies
 
 
@@ -114,13 +122,15 @@ class BasePrizeFormSet(BaseInlineFormSet):
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
         columns = [
-            Column("code", css_class="col-md-3"),
-            Column("name", css_class="col-md-5"),
+            Column("code", css_class="col-md-2"),
+            Column("name", css_class="col-md-3"),
             Column("perday", css_class="col-md-2"),
+            Column("stock", css_class="col-md-2"),
+            Column("expire_after_minutes", css_class="col-md-2"),
         ]
         if "DELETE" in form.fields:  # saved prizes only
             form.fields["DELETE"].label = _("Remove")
-            columns.append(Column(Field("DELETE"), css_class="col-md-2 prize-remove"))
+            columns.append(Column(Field("DELETE"), css_class="col-md-1 prize-remove"))
         form.helper = FormHelper()
         form.helper.form_tag = False
         form.helper.disable_csrf = True

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from contests.management import rule_arguments
 from contests.management.arguments import iso_date, positive_int
 from contests.models import Contest, Prize
 from contests.operators import command_actor
@@ -56,6 +57,7 @@ class Command(BaseCommand):
             "--wmax", type=positive_int, help=_("most wins per player and day (plays need ?user=)")
         )
         cap.add_argument("--no-wmax", action="store_true", help=_("remove the per-player cap"))
+        rule_arguments.add_rule_arguments(parser)
 
     @transaction.atomic
     def handle(self, *args, code, **options):
@@ -74,10 +76,16 @@ class Command(BaseCommand):
                 setattr(contest, field, options[field])
         if options["no_wmax"]:
             contest.wmax = None
+        rule_arguments.apply_contest_rules(contest, options)
         _validated(contest).save()
 
         prize_code = options["prize_code"]
-        if prize_code is not None or options["prize_name"] or options["perday"]:
+        if (
+            prize_code is not None
+            or options["prize_name"]
+            or options["perday"]
+            or rule_arguments.gives_prize_rules(options)
+        ):
             if prize_code is None:
                 prizes = list(contest.prizes.all())
                 if len(prizes) != 1:
@@ -98,6 +106,7 @@ class Command(BaseCommand):
                 prize.name = options["prize_name"]
             if options["perday"] is not None:
                 prize.perday = options["perday"]
+            rule_arguments.apply_prize_rules(prize, options)
             _validated(prize).save()
 
         prizes = ", ".join(
@@ -126,4 +135,4 @@ class Command(BaseCommand):
         }
         if contest.wmax:
             line += _("; at most %(wmax)s wins per player and day") % {"wmax": contest.wmax}
-        self.stdout.write(line)
+        self.stdout.write(line + rule_arguments.rules_summary(contest))
