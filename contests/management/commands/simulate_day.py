@@ -76,9 +76,20 @@ class Command(BaseCommand):
             start=original.start,
             end=original.end,
             time_zone=original.time_zone,
+            opening_hours=original.opening_hours,
+            wmax=original.wmax,
+            wmax_total=original.wmax_total,
+            play_interval=original.play_interval,
         )
         Prize.objects.bulk_create(
-            Prize(contest=copy, code=p.code, name=p.name, perday=p.perday)
+            Prize(
+                contest=copy,
+                code=p.code,
+                name=p.name,
+                perday=p.perday,
+                stock=p.stock,
+                expire_after_minutes=p.expire_after_minutes,
+            )
             for p in original.prizes.all()
         )
         return copy
