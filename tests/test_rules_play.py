@@ -154,3 +154,17 @@ def test_a_closed_day_answers_r5(client, make_contest):
     sunday = rome(2020, 2, 9, 10)
     assert not winner(play(client, "contest=C0001", at=sunday))
     assert not winner(play(client, "contest=C0001", at=sunday + dt.timedelta(minutes=1)))
+
+
+def test_the_documented_examples_of_the_rules_are_what_the_portal_answers(client, make_contest):
+    from tests.test_contract import conforms, example
+
+    contest = with_rules(make_contest, perday=5, play_interval=60, wmax_total=3)
+    plan(contest)
+    moment = dt.timedelta(minutes=2)
+    for number in range(3):
+        assert winner(play(client, "contest=C0001&user=alice", at=LATE + number * moment))
+    too_soon = play(client, "contest=C0001&user=alice", at=LATE + 2 * moment)
+    assert conforms(too_soon) == example(429, "too_soon")
+    capped = play(client, "contest=C0001&user=alice", at=LATE + 3 * moment)
+    assert conforms(capped) == example(420, "contest_cap")

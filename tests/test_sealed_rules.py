@@ -116,3 +116,24 @@ def test_verify_plans_catches_a_changed_rule(change):
     with pytest.raises(CommandError, match="1 of 1 plan does not match"):
         call_command("verify_plans", stdout=StringIO(), stderr=err)
     assert "MISMATCH C0001/mug 2020-02-10" in err.getvalue()
+
+
+def test_the_auditing_guides_v2_example_is_true():
+    from pathlib import Path
+
+    from contests.moments.sealing import commitment
+
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "auditing.md").read_text()
+    rules = (
+        "hours: mon-fri 08:00-22:00; sat 09:00-13:00\nopen: 08:00-22:00\n"
+        "stock: 100; 96 left over 24 days\nunclaimed: expire after 30 minutes\n"
+        "wmax-total: 3\nplay-interval: 60 seconds\n"
+    )
+    salt = "9f2c4e1a7b3d5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
+    moments = [
+        dt.datetime(2026, 11, 27, 7, 41, 5, 1200, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 27, 15, 22, 48, 999001, tzinfo=dt.UTC),
+    ]
+    digest = commitment("C0001", "mug", dt.date(2026, 11, 27), salt, moments, rules)
+    assert f"{digest}  -" in guide
+    assert rules.replace("\n", "\\n") in guide
