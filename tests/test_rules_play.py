@@ -2,16 +2,19 @@
 contest, plays outside opening hours, in the documented order of answers."""
 
 import datetime as dt
+import json
 import time
 
 import pytest
 import time_machine
 from django.conf import settings
+from jsonschema_rs import Draft202012Validator
 
 from contests import play_counts
 from contests.models import Contest, Win, WinningMoment
 from contests.moments.claiming import ensure_plans
 from contests.moments.planning import day_bounds
+from contests.play.views import OPENAPI
 from tests.clock import ROME, rome
 
 pytestmark = pytest.mark.django_db
@@ -156,15 +159,52 @@ def test_a_closed_day_answers_r5(client, make_contest):
     assert not winner(play(client, "contest=C0001", at=sunday + dt.timedelta(minutes=1)))
 
 
-def test_the_documented_examples_of_the_rules_are_what_the_portal_answers(client, make_contest):
-    from tests.test_contract import conforms, example
+DOCUMENT = json.loads(OPENAPI.read_text())
+PLAY = DOCUMENT["paths"]["/play/"]["get"]
 
-    contest = with_rules(make_contest, perday=5, play_interval=60, wmax_total=3)
+
+def conforms(response) -> dict:
+    """The answer matches the schema and headers documented for its status (as in
+    tests/test_contract.py); return its body."""
+    documented = PLAY["responses"][str(response.status_code)]
+    schema = documented["content"]["application/json"]["schema"]
+    Draft202012Validator({**schema, "components": DOCUMENT["components"]}).validate(response.json())
+    for header in documented.get("headers", {}):
+        assert response.has_header(header), header
+    return response.json()
+
+
+def example(status: int, name: str) -> dict:
+    return PLAY["responses"][str(status)]["content"]["application/json"]["examples"][name]["value"]
+
+
+def test_the_documented_examples_of_the_rules_are_what_the_portal_answers(
+    client, make_contest, django_capture_on_commit_callbacks
+):
+    contest = with_rules(make_contest, perday=5, wmax_total=3)
     plan(contest)
-    moment = dt.timedelta(minutes=2)
-    for number in range(3):
-        assert winner(play(client, "contest=C0001&user=alice", at=LATE + number * moment))
-    too_soon = play(client, "contest=C0001&user=alice", at=LATE + 2 * moment)
-    assert conforms(too_soon) == example(429, "too_soon")
-    capped = play(client, "contest=C0001&user=alice", at=LATE + 3 * moment)
-    assert conforms(capped) == example(420, "contest_cap")
+    for _ in range(3):
+        assert winner(play(client, "contest=C0001&user=alice"))
+    assert conforms(play(client, "contest=C0001&user=alice")) == example(420, "contest_cap")
+    with django_capture_on_commit_callbacks(execute=True):  # every process hears of it
+        contest.play_interval = 60
+        contest.save()
+    assert winner(play(client, "contest=C0001&user=bob"))
+    assert conforms(play(client, "contest=C0001&user=bob")) == example(429, "too_soon")
+
+
+def test_losing_plays_under_opening_hours_cost_no_query(
+    client, make_contest, django_assert_num_queries
+):
+    contest = with_rules(make_contest, perday=4, opening_hours="mon-fri 08:00-12:00")
+    plan(contest)
+    first = min(WinningMoment.objects.values_list("at", flat=True))
+    play(client, "contest=C0001", at=rome(2020, 2, 10, 7))  # learns the contest
+    with django_assert_num_queries(0):
+        # Before opening, and in open time before the next moment: from memory alone.
+        assert not winner(play(client, "contest=C0001", at=rome(2020, 2, 10, 7, 30)))
+        assert not winner(play(client, "contest=C0001", at=first - dt.timedelta(seconds=1)))
+    play(client, "contest=C0001", at=rome(2020, 2, 10, 18))
+    with django_assert_num_queries(0):
+        # After closing, with moments due and unclaimed.
+        assert not winner(play(client, "contest=C0001", at=rome(2020, 2, 10, 18, 1)))
