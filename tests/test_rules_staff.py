@@ -237,3 +237,11 @@ def test_the_admin_edits_the_rules(superuser_client):
     for field in ("opening_hours", "wmax_total", "play_interval", "prizes-0-stock"):
         assert f'name="{field}"' in html
     assert 'name="prizes-0-expire_after_minutes"' in html
+
+
+def test_simulate_day_plays_the_open_time_of_a_copy():
+    contest = contest_with_stock(stock=None, perday=8, hours="mon-fri 09:00-13:00 14:00-18:00")
+    output = run("simulate_day", "--contest", "C0001", "--date", "2020-02-10", "--seed", "1")
+    assert "Open 8 hours (mon-fri 09:00-13:00 14:00-18:00): plays fall only then." in output
+    assert "every prize won" in output
+    assert not DayPlan.objects.filter(prize__contest=contest).exists()

@@ -1,3 +1,4 @@
+import datetime as dt
 import random
 import secrets
 
@@ -110,6 +111,12 @@ class Command(BaseCommand):
                 "plays": result.plays,
             }
         )
+        if result.contest.opening_hours:
+            hours = result.open_time / dt.timedelta(hours=1)
+            out.write(
+                _("Open %(hours)s hours (%(rules)s): plays fall only then.")
+                % {"hours": f"{hours:g}", "rules": result.contest.opening_hours}
+            )
         out.write(kept)
         out.write("")
         prize, wins, perday, every = _("prize"), _("wins"), _("perday"), _("all prizes")
