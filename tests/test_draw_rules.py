@@ -273,3 +273,28 @@ def test_stock_low_is_sent_once_by_the_plan_that_takes_it_below_ten_percent(
         stock.stock_low.disconnect(receiver)
     # 7 + 7 + 6: left 20, 13, 6 (below 2 is below 10 %) — then 0 after the last plan.
     assert sent == [("p", 0, 20)]
+
+
+@pytest.mark.django_db
+def test_on_the_database_clock_an_expired_moment_is_never_awarded(postgres_only):
+    from django.utils import timezone
+
+    contest = contest_with(perday=2, expire=30, start=dt.date(2000, 1, 1), end=dt.date(2100, 1, 1))
+    now = timezone.now()
+    day = contest.local_date(now)
+    plan = DayPlan.objects.create(
+        prize=contest.prizes.get(),
+        day=day,
+        window_start=now - dt.timedelta(hours=2),
+        window_end=now + dt.timedelta(hours=2),
+        moment_count=2,
+        made_at=now - dt.timedelta(hours=2),
+        expire_after=dt.timedelta(minutes=30),
+    )
+    expired, fresh = now - dt.timedelta(minutes=31), now - dt.timedelta(minutes=29)
+    for at in (expired, fresh):
+        WinningMoment.objects.create(plan=plan, contest=contest, day=day, at=at)
+    # now=None: the database's clock judges, and the expiry with it.
+    win = claim_moment(contest.pk, day, None, request_id="db-clock")
+    assert win is not None and win.moment.at == fresh
+    assert claim_moment(contest.pk, day, None, request_id="db-clock-2") is None
