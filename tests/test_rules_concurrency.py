@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import Client
 
 from contests import play_counts
-from contests.models import Contest, Win, WinningMoment
+from contests.models import Contest, DayPlan, Prize, Win, WinningMoment
 from contests.moments.claiming import ensure_plans
 from contests.moments.planning import day_bounds
 from tests.clock import ROME, rome
@@ -103,3 +103,24 @@ def test_racing_plays_of_one_player_within_the_interval_let_exactly_one_through(
     assert Win.objects.count() == THREADS + 1
     # The refused plays were not counted.
     assert play_counts.plays_on(contest, DAY) == THREADS + 1
+
+
+def test_racing_planners_of_a_stock_prize_never_plan_more_than_its_stock(make_contest):
+    contest = make_contest(perday=10, start=dt.date(2020, 2, 1), end=dt.date(2020, 2, 12))
+    Prize.objects.filter(contest=contest).update(stock=30)
+    days = [contest.start + dt.timedelta(days=index) for index in range(THREADS)]
+    before = day_bounds(contest.start, ROME)[0]
+
+    def plan_one(index):
+        # Each thread plans a different day: each would count the whole stock as its own
+        # if planners were not made to queue on the prize.
+        fresh = Contest.objects.get(pk=contest.pk)
+        return ensure_plans(fresh, days[index], before)
+
+    run_together(plan_one)
+    counts = list(
+        DayPlan.objects.filter(prize__contest=contest).values_list("moment_count", flat=True)
+    )
+    assert sum(counts) == 30
+    assert max(counts) <= 10
+    assert WinningMoment.objects.filter(contest=contest).count() == 30
