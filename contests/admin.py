@@ -106,7 +106,7 @@ class PrizeInline(admin.TabularInline):
     model = Prize
     extra = 0
     min_num = 1
-    fields = ["code", "name", "perday", "value"]
+    fields = ["code", "name", "perday", "value", "stock", "expire_after_minutes"]
     # Removing a prize that has plans is refused with a form error by the admin itself
     # (its inline forms check for protected objects, and DayPlan.prize is PROTECT).
 
@@ -159,7 +159,7 @@ class DayPlanAdmin(ReadOnlyAdmin):
     date_hierarchy = "day"
     search_fields = ["prize__contest__code", "prize__code"]
     show_full_result_count = False
-    plan_fields = ["prize", "day", "window_start", "window_end", "moment_count", "made_at"]
+    plan_fields = ["prize", "day", "window_start", "window_end", "moment_count", "made_at", "rules"]
 
     def get_fields(self, request: HttpRequest, obj: DayPlan | None = None) -> list[str]:
         # Chosen per request: the admin instance is shared by every thread.

@@ -95,7 +95,9 @@ WEBHOOK_DELIVERIES = Counter(
 
 # Outcomes of plays whose code named a contest that exists; every other outcome is
 # counted under contest "-" (contests/play/views.py gives the outcomes).
-_NAMED_CONTEST = frozenset({"lost", "capped", "inactive", "forbidden", "no_token", "no_user"})
+_NAMED_CONTEST = frozenset(
+    {"lost", "capped", "inactive", "forbidden", "no_token", "no_user", "too_soon"}
+)
 _BOUNDS = list(PLAY_DURATION._upper_bounds)
 
 _lock = threading.Lock()

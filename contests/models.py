@@ -13,6 +13,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .moments.hours import HoursError, parse_hours
+
 # Codes travel in URLs and query strings: letters, digits, "-" and "_" only.
 CODE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]*"
 CONTEST_CODE_MAX_LENGTH = 32
@@ -20,6 +22,8 @@ PRIZE_CODE_MAX_LENGTH = 64
 PLAYER_MAX_LENGTH = 128
 # Planning a million moments takes seconds and a few hundred MB; more is surely a typo.
 PERDAY_MAX = 1_000_000
+PLAY_INTERVAL_MAX = 86_400
+EXPIRE_AFTER_MAX = 1_440
 
 code_validator = RegexValidator(
     rf"\A{CODE_PATTERN}\Z",
@@ -45,6 +49,15 @@ def validate_time_zone(value: str) -> None:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError(
             _("%(value)s is not a known time zone."), params={"value": repr(value)}
+        ) from exc
+
+
+def validate_opening_hours(value: str) -> None:
+    try:
+        parse_hours(value)
+    except HoursError as exc:
+        raise ValidationError(
+            _("These are not opening hours: %(problem)s."), params={"problem": str(exc)}
         ) from exc
 
 
@@ -110,6 +123,35 @@ class Contest(models.Model):
     recovery_reserves = models.PositiveSmallIntegerField(
         _("reserves per prize"), default=3, validators=[MaxValueValidator(100)]
     )
+    # The operators' draw rules (docs/design.md, "Draw rules"): empty keeps today's behaviour.
+    opening_hours = models.CharField(
+        _("opening hours"),
+        max_length=500,
+        blank=True,
+        default="",
+        validators=[validate_opening_hours],
+        help_text=_(
+            "Local times in which moments fall, e.g. “mon-fri 08:00-22:00; sat 09:00-13:00”; "
+            "days not named are closed. Empty: all day, every day."
+        ),
+    )
+    wmax_total = models.PositiveIntegerField(
+        _("wins per player over the contest"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Most wins a player may have over the whole contest; empty for no cap."),
+    )
+    play_interval = models.PositiveIntegerField(
+        _("play interval (seconds)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(PLAY_INTERVAL_MAX)],
+        help_text=_(
+            "Least time between two plays of a player; sooner plays are refused (429). "
+            "Empty for none. Plays must name the player (?user=…)."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Who changed what, and when (docs/security.md, "History").
@@ -134,6 +176,11 @@ class Contest(models.Model):
     def clean(self) -> None:
         if self.start and self.end and self.end < self.start:
             raise ValidationError({"end": _("The end date cannot be before the start date.")})
+        try:  # kept in canonical form: "mon-fri 08:00-22:00; sat 09:00-13:00"
+            hours = parse_hours(self.opening_hours)
+            self.opening_hours = "" if hours is None else hours.text()
+        except HoursError:
+            pass  # its field's validator says why
         if self.pk:
             errors = self.played_rule_errors()
             if errors:
@@ -220,6 +267,23 @@ class Prize(models.Model):
         default=0,
         validators=[MinValueValidator(0)],
         help_text=_("Market value of one prize, VAT included."),
+    )
+    stock = models.PositiveIntegerField(
+        _("stock"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("Most moments over the whole contest, spread over its days; empty for none."),
+    )
+    expire_after_minutes = models.PositiveIntegerField(
+        _("unclaimed moments expire after (minutes)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(EXPIRE_AFTER_MAX)],
+        help_text=_(
+            "Empty: a moment nobody claims goes to the next play, until midnight. Else it "
+            "expires this long after it fell due and goes back to the stock, if any."
+        ),
     )
     history = HistoricalRecords()
 

@@ -21,7 +21,8 @@ class DayPlan(models.Model):
     )
     window_end = models.DateTimeField(_("window end"), help_text=_("The next local midnight."))
     moment_count = models.PositiveIntegerField(
-        _("moment count"), help_text=_("The prize's perday when planned.")
+        _("moment count"),
+        help_text=_("The prize's perday when planned, or what its stock allotted the day."),
     )
     made_at = models.DateTimeField(_("made at"))
     # The seal (contests/sealing.py): published at once, the salt only after the day.
@@ -33,6 +34,12 @@ class DayPlan(models.Model):
         editable=False,
         default="",
         help_text=_("SHA-256 of the canonical text."),
+    )
+    # The draw rules the plan was made under, as sealed (the v2 text); empty: none (v1).
+    rules = models.TextField(_("rules"), editable=False, default="")
+    # From the sealed "unclaimed:" rule: what the claim reads (contests/moments/claiming.py).
+    expire_after = models.DurationField(
+        _("unclaimed moments expire after"), null=True, editable=False
     )
 
     class Meta:

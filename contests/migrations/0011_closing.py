@@ -19,7 +19,6 @@ def update_roles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("contests", "0010_moment_contest_unchecked"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -27,247 +26,484 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Participant',
+            name="Participant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('player', models.CharField(max_length=128, verbose_name='player')),
-                ('day', models.DateField(verbose_name='day')),
-                ('plays', models.PositiveIntegerField(default=0, verbose_name='plays')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("player", models.CharField(max_length=128, verbose_name="player")),
+                ("day", models.DateField(verbose_name="day")),
+                ("plays", models.PositiveIntegerField(default=0, verbose_name="plays")),
             ],
             options={
-                'verbose_name': 'participant',
-                'verbose_name_plural': 'participant register',
-                'ordering': ['contest', 'day', 'client', 'player'],
+                "verbose_name": "participant",
+                "verbose_name_plural": "participant register",
+                "ordering": ["contest", "day", "client", "player"],
             },
         ),
         migrations.CreateModel(
-            name='Promoter',
+            name="Promoter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('company', models.CharField(blank=True, max_length=200, verbose_name='company')),
-                ('vat_number', models.CharField(blank=True, max_length=32, verbose_name='VAT number')),
-                ('address', models.TextField(blank=True, verbose_name='address')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("company", models.CharField(blank=True, max_length=200, verbose_name="company")),
+                (
+                    "vat_number",
+                    models.CharField(blank=True, max_length=32, verbose_name="VAT number"),
+                ),
+                ("address", models.TextField(blank=True, verbose_name="address")),
             ],
             options={
-                'verbose_name': 'promoter',
-                'verbose_name_plural': 'promoter',
+                "verbose_name": "promoter",
+                "verbose_name_plural": "promoter",
             },
         ),
         migrations.CreateModel(
-            name='RecoveryDraw',
+            name="RecoveryDraw",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('frozen', 'Frozen'), ('drawn', 'Drawn')], max_length=8, verbose_name='state')),
-                ('entries', models.CharField(choices=[('per_player', 'One entry per player'), ('per_play', 'One entry per play')], max_length=10, verbose_name='entries')),
-                ('reserves', models.PositiveSmallIntegerField(verbose_name='reserves per prize')),
-                ('participants_text', models.TextField(editable=False, verbose_name='eligible participants')),
-                ('participants_count', models.PositiveIntegerField(verbose_name='eligible participants')),
-                ('excluded_count', models.PositiveIntegerField(verbose_name='excluded participants')),
-                ('participants_sha256', models.CharField(max_length=64, verbose_name='participants SHA-256')),
-                ('seed_sha256', models.CharField(max_length=64, verbose_name='seed SHA-256')),
-                ('seed', models.CharField(editable=False, max_length=64, verbose_name='seed')),
-                ('frozen_at', models.DateTimeField(verbose_name='frozen at')),
-                ('frozen_by', models.CharField(max_length=150, verbose_name='frozen by')),
-                ('drawn_at', models.DateTimeField(blank=True, null=True, verbose_name='drawn at')),
-                ('drawn_by', models.CharField(blank=True, max_length=150, verbose_name='drawn by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("frozen", "Frozen"), ("drawn", "Drawn")],
+                        max_length=8,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "entries",
+                    models.CharField(
+                        choices=[
+                            ("per_player", "One entry per player"),
+                            ("per_play", "One entry per play"),
+                        ],
+                        max_length=10,
+                        verbose_name="entries",
+                    ),
+                ),
+                ("reserves", models.PositiveSmallIntegerField(verbose_name="reserves per prize")),
+                (
+                    "participants_text",
+                    models.TextField(editable=False, verbose_name="eligible participants"),
+                ),
+                (
+                    "participants_count",
+                    models.PositiveIntegerField(verbose_name="eligible participants"),
+                ),
+                (
+                    "excluded_count",
+                    models.PositiveIntegerField(verbose_name="excluded participants"),
+                ),
+                (
+                    "participants_sha256",
+                    models.CharField(max_length=64, verbose_name="participants SHA-256"),
+                ),
+                ("seed_sha256", models.CharField(max_length=64, verbose_name="seed SHA-256")),
+                ("seed", models.CharField(editable=False, max_length=64, verbose_name="seed")),
+                ("frozen_at", models.DateTimeField(verbose_name="frozen at")),
+                ("frozen_by", models.CharField(max_length=150, verbose_name="frozen by")),
+                ("drawn_at", models.DateTimeField(blank=True, null=True, verbose_name="drawn at")),
+                ("drawn_by", models.CharField(blank=True, max_length=150, verbose_name="drawn by")),
             ],
             options={
-                'verbose_name': 'recovery draw',
-                'verbose_name_plural': 'recovery draws',
-                'permissions': [('hold_recovery_draw', 'Can freeze and draw a recovery draw')],
+                "verbose_name": "recovery draw",
+                "verbose_name_plural": "recovery draws",
+                "permissions": [("hold_recovery_draw", "Can freeze and draw a recovery draw")],
             },
         ),
         migrations.CreateModel(
-            name='RecoveryExclusion',
+            name="RecoveryExclusion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entrant', models.CharField(max_length=149, verbose_name='participant')),
-                ('reason', models.CharField(max_length=300, verbose_name='reason')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("entrant", models.CharField(max_length=149, verbose_name="participant")),
+                ("reason", models.CharField(max_length=300, verbose_name="reason")),
             ],
             options={
-                'verbose_name': 'recovery exclusion',
-                'verbose_name_plural': 'recovery exclusions',
-                'ordering': ['draw', 'entrant'],
+                "verbose_name": "recovery exclusion",
+                "verbose_name_plural": "recovery exclusions",
+                "ordering": ["draw", "entrant"],
             },
         ),
         migrations.CreateModel(
-            name='RecoveryPick',
+            name="RecoveryPick",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('winner', 'Winner'), ('reserve', 'Reserve')], max_length=8, verbose_name='role')),
-                ('rank', models.PositiveIntegerField(help_text='Order drawn, from 1, per prize.', verbose_name='rank')),
-                ('entrant', models.CharField(max_length=149, verbose_name='participant')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("winner", "Winner"), ("reserve", "Reserve")],
+                        max_length=8,
+                        verbose_name="role",
+                    ),
+                ),
+                (
+                    "rank",
+                    models.PositiveIntegerField(
+                        help_text="Order drawn, from 1, per prize.", verbose_name="rank"
+                    ),
+                ),
+                ("entrant", models.CharField(max_length=149, verbose_name="participant")),
             ],
             options={
-                'verbose_name': 'recovery pick',
-                'verbose_name_plural': 'recovery picks',
-                'ordering': ['draw', 'prize', 'role', 'rank'],
+                "verbose_name": "recovery pick",
+                "verbose_name_plural": "recovery picks",
+                "ordering": ["draw", "prize", "role", "rank"],
             },
         ),
         migrations.CreateModel(
-            name='RecoveryPrize',
+            name="RecoveryPrize",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(verbose_name='position')),
-                ('unclaimed', models.PositiveIntegerField(verbose_name='moments not claimed')),
-                ('disqualified', models.PositiveIntegerField(verbose_name='wins disqualified')),
-                ('to_draw', models.PositiveIntegerField(verbose_name='to draw')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("position", models.PositiveSmallIntegerField(verbose_name="position")),
+                ("unclaimed", models.PositiveIntegerField(verbose_name="moments not claimed")),
+                ("disqualified", models.PositiveIntegerField(verbose_name="wins disqualified")),
+                ("to_draw", models.PositiveIntegerField(verbose_name="to draw")),
             ],
             options={
-                'verbose_name': 'recovery prize',
-                'verbose_name_plural': 'recovery prizes',
-                'ordering': ['draw', 'position'],
+                "verbose_name": "recovery prize",
+                "verbose_name_plural": "recovery prizes",
+                "ordering": ["draw", "position"],
             },
         ),
         migrations.CreateModel(
-            name='RecoveryReplacement',
+            name="RecoveryReplacement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.TextField(verbose_name='reason')),
-                ('reviewed_by_name', models.CharField(max_length=150, verbose_name='reviewed by')),
-                ('reviewed_at', models.DateTimeField(verbose_name='reviewed at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.TextField(verbose_name="reason")),
+                ("reviewed_by_name", models.CharField(max_length=150, verbose_name="reviewed by")),
+                ("reviewed_at", models.DateTimeField(verbose_name="reviewed at")),
             ],
             options={
-                'verbose_name': 'recovery replacement',
-                'verbose_name_plural': 'recovery replacements',
-                'ordering': ['reviewed_at', 'id'],
+                "verbose_name": "recovery replacement",
+                "verbose_name_plural": "recovery replacements",
+                "ordering": ["reviewed_at", "id"],
             },
         ),
         migrations.AddField(
-            model_name='contest',
-            name='beneficiary_fiscal_code',
-            field=models.CharField(blank=True, max_length=16, validators=[django.core.validators.RegexValidator('\\A(?:[0-9]{11}|[A-Z0-9]{16})\\Z', 'A fiscal code is 11 digits, or 16 capital letters and digits.')], verbose_name="beneficiary's fiscal code"),
+            model_name="contest",
+            name="beneficiary_fiscal_code",
+            field=models.CharField(
+                blank=True,
+                max_length=16,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "\\A(?:[0-9]{11}|[A-Z0-9]{16})\\Z",
+                        "A fiscal code is 11 digits, or 16 capital letters and digits.",
+                    )
+                ],
+                verbose_name="beneficiary's fiscal code",
+            ),
         ),
         migrations.AddField(
-            model_name='contest',
-            name='beneficiary_name',
-            field=models.CharField(blank=True, help_text='The non-profit (ONLUS).', max_length=200, verbose_name='beneficiary'),
+            model_name="contest",
+            name="beneficiary_name",
+            field=models.CharField(
+                blank=True,
+                help_text="The non-profit (ONLUS).",
+                max_length=200,
+                verbose_name="beneficiary",
+            ),
         ),
         migrations.AddField(
-            model_name='contest',
-            name='recovery_draw',
-            field=models.BooleanField(default=False, verbose_name='recovery draw'),
+            model_name="contest",
+            name="recovery_draw",
+            field=models.BooleanField(default=False, verbose_name="recovery draw"),
         ),
         migrations.AddField(
-            model_name='contest',
-            name='recovery_entries',
-            field=models.CharField(choices=[('per_player', 'One entry per player'), ('per_play', 'One entry per play')], default='per_player', max_length=10, verbose_name='recovery draw entries'),
+            model_name="contest",
+            name="recovery_entries",
+            field=models.CharField(
+                choices=[
+                    ("per_player", "One entry per player"),
+                    ("per_play", "One entry per play"),
+                ],
+                default="per_player",
+                max_length=10,
+                verbose_name="recovery draw entries",
+            ),
         ),
         migrations.AddField(
-            model_name='contest',
-            name='recovery_reserves',
-            field=models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='reserves per prize'),
+            model_name="contest",
+            name="recovery_reserves",
+            field=models.PositiveSmallIntegerField(
+                default=3,
+                validators=[django.core.validators.MaxValueValidator(100)],
+                verbose_name="reserves per prize",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcontest',
-            name='beneficiary_fiscal_code',
-            field=models.CharField(blank=True, max_length=16, validators=[django.core.validators.RegexValidator('\\A(?:[0-9]{11}|[A-Z0-9]{16})\\Z', 'A fiscal code is 11 digits, or 16 capital letters and digits.')], verbose_name="beneficiary's fiscal code"),
+            model_name="historicalcontest",
+            name="beneficiary_fiscal_code",
+            field=models.CharField(
+                blank=True,
+                max_length=16,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "\\A(?:[0-9]{11}|[A-Z0-9]{16})\\Z",
+                        "A fiscal code is 11 digits, or 16 capital letters and digits.",
+                    )
+                ],
+                verbose_name="beneficiary's fiscal code",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcontest',
-            name='beneficiary_name',
-            field=models.CharField(blank=True, help_text='The non-profit (ONLUS).', max_length=200, verbose_name='beneficiary'),
+            model_name="historicalcontest",
+            name="beneficiary_name",
+            field=models.CharField(
+                blank=True,
+                help_text="The non-profit (ONLUS).",
+                max_length=200,
+                verbose_name="beneficiary",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcontest',
-            name='recovery_draw',
-            field=models.BooleanField(default=False, verbose_name='recovery draw'),
+            model_name="historicalcontest",
+            name="recovery_draw",
+            field=models.BooleanField(default=False, verbose_name="recovery draw"),
         ),
         migrations.AddField(
-            model_name='historicalcontest',
-            name='recovery_entries',
-            field=models.CharField(choices=[('per_player', 'One entry per player'), ('per_play', 'One entry per play')], default='per_player', max_length=10, verbose_name='recovery draw entries'),
+            model_name="historicalcontest",
+            name="recovery_entries",
+            field=models.CharField(
+                choices=[
+                    ("per_player", "One entry per player"),
+                    ("per_play", "One entry per play"),
+                ],
+                default="per_player",
+                max_length=10,
+                verbose_name="recovery draw entries",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalcontest',
-            name='recovery_reserves',
-            field=models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MaxValueValidator(100)], verbose_name='reserves per prize'),
+            model_name="historicalcontest",
+            name="recovery_reserves",
+            field=models.PositiveSmallIntegerField(
+                default=3,
+                validators=[django.core.validators.MaxValueValidator(100)],
+                verbose_name="reserves per prize",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalprize',
-            name='value',
-            field=models.DecimalField(decimal_places=2, default=0, help_text='Market value of one prize, VAT included.', max_digits=10, validators=[django.core.validators.MinValueValidator(0)], verbose_name='value (EUR)'),
+            model_name="historicalprize",
+            name="value",
+            field=models.DecimalField(
+                decimal_places=2,
+                default=0,
+                help_text="Market value of one prize, VAT included.",
+                max_digits=10,
+                validators=[django.core.validators.MinValueValidator(0)],
+                verbose_name="value (EUR)",
+            ),
         ),
         migrations.AddField(
-            model_name='prize',
-            name='value',
-            field=models.DecimalField(decimal_places=2, default=0, help_text='Market value of one prize, VAT included.', max_digits=10, validators=[django.core.validators.MinValueValidator(0)], verbose_name='value (EUR)'),
+            model_name="prize",
+            name="value",
+            field=models.DecimalField(
+                decimal_places=2,
+                default=0,
+                help_text="Market value of one prize, VAT included.",
+                max_digits=10,
+                validators=[django.core.validators.MinValueValidator(0)],
+                verbose_name="value (EUR)",
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='kind',
-            field=models.CharField(choices=[('signed_in', 'Signed in'), ('sign_in_failed', 'Sign-in failed'), ('locked_out', 'Locked out'), ('two_factor_failed', 'Two-factor code refused'), ('two_factor_enrolled', 'Two-factor device enrolled'), ('plan_made_by_command', 'Plans made by a command'), ('client_enabled', 'API client enabled'), ('client_disabled', 'API client no longer enabled'), ('user_deactivated', 'User deactivated'), ('recovery_frozen', 'Recovery draw frozen'), ('recovery_drawn', 'Recovery draw drawn'), ('recovery_refused', 'Recovery draw action refused'), ('recovery_replaced', 'Recovery winner replaced')], max_length=32),
+            model_name="auditevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("signed_in", "Signed in"),
+                    ("sign_in_failed", "Sign-in failed"),
+                    ("locked_out", "Locked out"),
+                    ("two_factor_failed", "Two-factor code refused"),
+                    ("two_factor_enrolled", "Two-factor device enrolled"),
+                    ("plan_made_by_command", "Plans made by a command"),
+                    ("client_enabled", "API client enabled"),
+                    ("client_disabled", "API client no longer enabled"),
+                    ("user_deactivated", "User deactivated"),
+                    ("recovery_frozen", "Recovery draw frozen"),
+                    ("recovery_drawn", "Recovery draw drawn"),
+                    ("recovery_refused", "Recovery draw action refused"),
+                    ("recovery_replaced", "Recovery winner replaced"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='prize',
-            constraint=models.CheckConstraint(condition=models.Q(('value__gte', 0)), name='prize_value_not_negative'),
+            model_name="prize",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("value__gte", 0)), name="prize_value_not_negative"
+            ),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='client',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contests.apiclient', verbose_name='client'),
+            model_name="participant",
+            name="client",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="contests.apiclient",
+                verbose_name="client",
+            ),
         ),
         migrations.AddField(
-            model_name='participant',
-            name='contest',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='participants', to='contests.contest', verbose_name='contest'),
+            model_name="participant",
+            name="contest",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="participants",
+                to="contests.contest",
+                verbose_name="contest",
+            ),
         ),
         migrations.AddField(
-            model_name='recoverydraw',
-            name='contest',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='recovery', to='contests.contest', verbose_name='contest'),
+            model_name="recoverydraw",
+            name="contest",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="recovery",
+                to="contests.contest",
+                verbose_name="contest",
+            ),
         ),
         migrations.AddField(
-            model_name='recoveryexclusion',
-            name='draw',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='exclusions', to='contests.recoverydraw', verbose_name='draw'),
+            model_name="recoveryexclusion",
+            name="draw",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="exclusions",
+                to="contests.recoverydraw",
+                verbose_name="draw",
+            ),
         ),
         migrations.AddField(
-            model_name='recoverypick',
-            name='draw',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='picks', to='contests.recoverydraw', verbose_name='draw'),
+            model_name="recoverypick",
+            name="draw",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="picks",
+                to="contests.recoverydraw",
+                verbose_name="draw",
+            ),
         ),
         migrations.AddField(
-            model_name='recoverypick',
-            name='prize',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contests.prize', verbose_name='prize'),
+            model_name="recoverypick",
+            name="prize",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="contests.prize",
+                verbose_name="prize",
+            ),
         ),
         migrations.AddField(
-            model_name='recoveryprize',
-            name='draw',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='prizes', to='contests.recoverydraw', verbose_name='draw'),
+            model_name="recoveryprize",
+            name="draw",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="prizes",
+                to="contests.recoverydraw",
+                verbose_name="draw",
+            ),
         ),
         migrations.AddField(
-            model_name='recoveryprize',
-            name='prize',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contests.prize', verbose_name='prize'),
+            model_name="recoveryprize",
+            name="prize",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="contests.prize",
+                verbose_name="prize",
+            ),
         ),
         migrations.AddField(
-            model_name='recoveryreplacement',
-            name='disqualified',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='disqualification', to='contests.recoverypick', verbose_name='disqualified winner'),
+            model_name="recoveryreplacement",
+            name="disqualified",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="disqualification",
+                to="contests.recoverypick",
+                verbose_name="disqualified winner",
+            ),
         ),
         migrations.AddField(
-            model_name='recoveryreplacement',
-            name='replacement',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='replaced', to='contests.recoverypick', verbose_name='replacement'),
+            model_name="recoveryreplacement",
+            name="replacement",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="replaced",
+                to="contests.recoverypick",
+                verbose_name="replacement",
+            ),
         ),
         migrations.AddField(
-            model_name='recoveryreplacement',
-            name='reviewed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reviewed by'),
+            model_name="recoveryreplacement",
+            name="reviewed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="reviewed by",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='participant',
-            constraint=models.UniqueConstraint(condition=models.Q(('client__isnull', False)), fields=('contest', 'client', 'player', 'day'), name='one_participant_day_per_client'),
+            model_name="participant",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("client__isnull", False)),
+                fields=("contest", "client", "player", "day"),
+                name="one_participant_day_per_client",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='participant',
-            constraint=models.UniqueConstraint(condition=models.Q(('client__isnull', True)), fields=('contest', 'player', 'day'), name='one_participant_day_without_client'),
+            model_name="participant",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("client__isnull", True)),
+                fields=("contest", "player", "day"),
+                name="one_participant_day_without_client",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='recoverypick',
-            constraint=models.UniqueConstraint(fields=('draw', 'entrant'), name='one_pick_per_entrant'),
+            model_name="recoverypick",
+            constraint=models.UniqueConstraint(
+                fields=("draw", "entrant"), name="one_pick_per_entrant"
+            ),
         ),
         migrations.RunPython(update_roles, migrations.RunPython.noop),
     ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, transaction
 
 from ..models import Contest, DayPlan, PlanDocument, PlanDocumentPart
+from .rules import expire_after_of, rule_lines
 from .sealing import Seal, moment_line
 
 # Moments read from the database per query while recomputing a seal.
@@ -32,8 +33,8 @@ class Mismatch:
 
 
 def recompute_commitment(plan: DayPlan) -> str:
-    """Hash the plan's stored moments as they are now."""
-    seal = Seal(plan.prize.contest.code, plan.prize.code, plan.day, plan.salt)
+    """Hash the plan's stored moments (and its rules, a v2 plan) as they are now."""
+    seal = Seal(plan.prize.contest.code, plan.prize.code, plan.day, plan.salt, plan.rules)
     moments = plan.moments.order_by("at", "id").values_list("at", flat=True)
     seal.add(moments.iterator(chunk_size=READ_BATCH))
     return seal.hexdigest()
@@ -47,7 +48,13 @@ def check_plan(plan: DayPlan) -> Mismatch | None:
     if count != plan.moment_count:
         return Mismatch(plan, f"{count} moments stored, {plan.moment_count} planned")
     if recompute_commitment(plan) != plan.commitment:
+        if plan.rules:
+            return Mismatch(plan, "the stored moments or rules do not match the commitment")
         return Mismatch(plan, "the stored moments do not match the commitment")
+    # What the claim reads must be what was sealed: an expiry changed afterwards would
+    # award (or refuse) moments against the plan's own rules.
+    if plan.expire_after != expire_after_of(rule_lines(plan)):
+        return Mismatch(plan, "the expiry the claim uses differs from the sealed rule")
     return None
 
 
@@ -60,7 +67,7 @@ def _plans(contest: Contest, day: dt.date) -> list[DayPlan]:
 
 
 def _entry(plan: DayPlan) -> dict:
-    return {
+    entry = {
         "prize": plan.prize.code,
         "moment_count": plan.moment_count,
         "commitment": plan.commitment,
@@ -68,6 +75,11 @@ def _entry(plan: DayPlan) -> dict:
         "window_start": plan.window_start.isoformat(),
         "window_end": plan.window_end.isoformat(),
     }
+    if plan.rules:
+        # A v2 plan: its rule lines are part of the sealed text, and public from the start.
+        entry["version"] = 2
+        entry["rules"] = plan.rules.splitlines()
+    return entry
 
 
 def _moment_lines(plan: DayPlan) -> Iterator[str]:

@@ -15,11 +15,13 @@ import random
 from collections.abc import Sequence
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import DateTimeField, F, Func
+from django.db.models import DateTimeField, ExpressionWrapper, F, Func, Q, Value
+from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from ..models import Contest, DayPlan, Prize, Win, WinningMoment
-from .planning import day_bounds
+from . import stock
+from .rules import PlanWindow, expire_after_of, plan_rules, plan_window, rule_lines_of
 from .sealing import Seal, new_salt
 from .storing import draw_sealed, write_moments
 
@@ -45,25 +47,65 @@ def make_plan(
 def _make_missing_plan(
     prize: Prize, day: dt.date, now: dt.datetime, rng: random.Random | None
 ) -> DayPlan | None:
-    """Make the plan that was missing a moment ago, or read the one a racing process made."""
-    day_start, day_end = day_bounds(day, prize.contest.zone)
-    window_start = max(day_start, now)
-    if window_start >= day_end:
+    """Make the plan that was missing a moment ago, or read the one a racing process made.
+
+    None when no open time is left in the day, or the prize's stock has none left for it.
+    """
+    window = plan_window(prize.contest, day, now)
+    if window is None:
         return None
+    if prize.stock is not None:
+        return _make_stock_plan(prize, day, now, rng, window)
+    return _write_plan(prize, day, now, rng, window, prize.perday, None)
+
+
+def _make_stock_plan(
+    prize: Prize, day: dt.date, now: dt.datetime, rng: random.Random | None, window: PlanWindow
+) -> DayPlan | None:
+    """A stock prize's plans are made one at a time: its row is locked while one is counted."""
+    with transaction.atomic():
+        Prize.objects.select_for_update().filter(pk=prize.pk).exists()
+        if (made := DayPlan.objects.filter(prize=prize, day=day).first()) is not None:
+            return made
+        allotment = stock.allot(prize, day, now)
+        if allotment.count == 0:
+            return None
+        plan = _write_plan(prize, day, now, rng, window, allotment.count, allotment)
+    if allotment.becomes_low:
+        # Once the plan is committed: the lead's prize.stock_low webhook listens here.
+        left = allotment.left - allotment.count
+        transaction.on_commit(
+            lambda: stock.stock_low.send(sender=Prize, prize=prize, left=left, stock=prize.stock)
+        )
+    return plan
+
+
+def _write_plan(
+    prize: Prize,
+    day: dt.date,
+    now: dt.datetime,
+    rng: random.Random | None,
+    window: PlanWindow,
+    count: int,
+    allotment: stock.Allotment | None,
+) -> DayPlan:
     salt = new_salt()
-    seal = Seal(prize.contest.code, prize.code, day, salt)
-    offsets = draw_sealed(window_start, day_end, prize.perday, seal, rng)
+    rules = plan_rules(prize.contest, prize, window, allotment)
+    seal = Seal(prize.contest.code, prize.code, day, salt, rules)
+    offsets = draw_sealed(window.start, window.end, count, seal, rng, window.open_ranges)
     try:
         with transaction.atomic():
             plan = DayPlan(
                 prize=prize,
                 day=day,
-                window_start=window_start,
-                window_end=day_end,
-                moment_count=prize.perday,
+                window_start=window.start,
+                window_end=window.end,
+                moment_count=count,
                 made_at=now,
                 salt=salt,
                 commitment=seal.hexdigest(),
+                rules=rules,
+                expire_after=expire_after_of(rule_lines_of(rules)),
             )
             plan.save()
             write_moments(plan, offsets)
@@ -124,6 +166,10 @@ class DailyCapReached(Exception):
     """The player already has the contest's most wins for the day."""
 
 
+class ContestCapReached(Exception):
+    """The player already has the most wins allowed over the whole contest (wmax_total)."""
+
+
 class TransactionTimestamp(Func):
     """PostgreSQL's transaction_timestamp(): one instant for every statement of a transaction."""
 
@@ -140,12 +186,15 @@ def claim_moment(
     player: str = "",
     client_id: int | None = None,
     wmax: int | None = None,
+    wmax_total: int | None = None,
 ) -> Win | None:
     """Award the contest's earliest due, unclaimed moment of `day` to this play, if any.
 
     The win is committed when this returns, so a winning answer always has its row.
     With a cap (`wmax`), raise DailyCapReached instead when the player has reached it;
-    the due moment then stays for the next player.
+    the due moment then stays for the next player. The same for the cap over the whole
+    contest (`wmax_total`, ContestCapReached), under the same lock. A moment whose plan
+    says it expires is never awarded once expired.
 
     `now` None means the database's clock on PostgreSQL (docs/scaling.md, "One clock for
     awards"): a moment is due once the claim's transaction began at or after it, and that
@@ -156,8 +205,15 @@ def claim_moment(
     if now is None and not judged_by_database:
         now = timezone.now()
     with transaction.atomic():
+        if wmax_total is not None:
+            # One lock for the player over the contest: it also covers the daily count.
+            _lock_player_day(contest_id, None, client_id, player)
+            players = Win.objects.filter(contest_id=contest_id, client_id=client_id, player=player)
+            if players.count() >= wmax_total:
+                raise ContestCapReached
         if wmax is not None:
-            _lock_player_day(contest_id, day, client_id, player)
+            if wmax_total is None:
+                _lock_player_day(contest_id, day, client_id, player)
             won = Win.objects.filter(
                 contest_id=contest_id, day=day, client_id=client_id, player=player
             ).count()
@@ -166,8 +222,9 @@ def claim_moment(
         due = WinningMoment.objects.select_for_update(skip_locked=True, of=("self",))
         if judged_by_database:
             due = due.annotate(judged_at=TransactionTimestamp()).filter(at__lte=F("judged_at"))
+            due = due.filter(_not_expired(F("judged_at")))
         else:
-            due = due.filter(at__lte=now)
+            due = due.filter(at__lte=now).filter(_not_expired(Value(now)))
         moment = (
             due.select_related("plan__prize")
             .filter(contest_id=contest_id, day=day, claimed=False)
@@ -191,8 +248,20 @@ def claim_moment(
         )
 
 
-def _lock_player_day(contest_id: int, day: dt.date, client_id: int | None, player: str) -> None:
+def _not_expired(judged_at) -> Q:
+    """The moment's plan lets it be won at `judged_at`: it carries, or has not expired yet."""
+    expires = ExpressionWrapper(F("at") + F("plan__expire_after"), output_field=DateTimeField())
+    return Q(plan__expire_after__isnull=True) | Q(
+        GreaterThan(expires, ExpressionWrapper(judged_at, output_field=DateTimeField()))
+    )
+
+
+def _lock_player_day(
+    contest_id: int, day: dt.date | None, client_id: int | None, player: str
+) -> None:
     """Serialize the claims of one player in one contest and day until the transaction ends.
+
+    Without a day (a cap over the whole contest), one lock for the player on every day.
 
     PostgreSQL: a transaction-scoped advisory lock on a hash of the four; an unrelated
     player that shares the hash only waits a moment. SQLite: IMMEDIATE transactions
@@ -200,20 +269,24 @@ def _lock_player_day(contest_id: int, day: dt.date, client_id: int | None, playe
     """
     if connection.vendor != "postgresql":
         return
-    name = f"{contest_id}:{day.isoformat()}:{client_id}:{player}".encode()
+    name = f"{contest_id}:{day.isoformat() if day else '*'}:{client_id}:{player}".encode()
     key = int.from_bytes(hashlib.blake2b(name, digest_size=8).digest(), "big", signed=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
 
 
-def next_unclaimed_moment(contest_id: int, day: dt.date) -> dt.datetime | None:
+def next_unclaimed_moment(
+    contest_id: int, day: dt.date, now: dt.datetime | None = None
+) -> dt.datetime | None:
     """Return when the contest's next moment of `day` falls due, or None if none is left.
 
     A plain read that waits for no lock: a moment that a claim in flight holds still
-    counts as unclaimed, so the answer can only be early, never late.
+    counts as unclaimed, so the answer can only be early, never late. Moments expired by
+    `now` (default: this process's clock) are left out: they can never be won again.
     """
     return (
         WinningMoment.objects.filter(contest_id=contest_id, day=day, claimed=False)
+        .filter(_not_expired(Value(now or timezone.now())))
         .order_by("at")
         .values_list("at", flat=True)
         .first()

@@ -1,15 +1,16 @@
 """Planning winning moments: plain Python, no database, no clock.
 
-A day (local midnight to local midnight, its true length) is cut into `count` equal
-slots and one moment is drawn inside each. The moment is kept in the early part of its
-slot so that the day's last moment still has plenty of plays after it before midnight,
-and so the cumulative wins never stray a whole prize from the straight line.
+A day (local midnight to local midnight, its true length; or only its opening hours,
+open_offsets) is cut into `count` equal slots and one moment is drawn inside each. The
+moment is kept in the early part of its slot so that the day's last moment still has
+plenty of plays after it before midnight, and so the cumulative wins never stray a whole
+prize from the straight line.
 """
 
 import datetime as dt
 import random
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from zoneinfo import ZoneInfo
 
 HOUR = dt.timedelta(hours=1)
@@ -84,3 +85,24 @@ def _span_microseconds(window_start: dt.datetime, window_end: dt.datetime) -> in
     if window_end <= window_start:
         raise ValueError("the window must end after it starts")
     return (window_end - window_start) // dt.timedelta(microseconds=1)
+
+
+def open_offsets(
+    ranges: Sequence[tuple[int, int]], count: int, rng: random.Random | None = None
+) -> Iterator[int]:
+    """Yield `count` ascending offsets that fall only inside `ranges` (opening hours).
+
+    `ranges` are (start, end) offsets in microseconds into a window, in order and not
+    overlapping. Their total open time is cut into `count` equal slots, one moment early
+    in each, as plan_offsets() does for a whole window; each is then placed at the same
+    share of open time on the real clock, skipping the closed time between ranges.
+    """
+    ranges = [(start, end) for start, end in ranges if end > start]
+    total = sum(end - start for start, end in ranges)
+    position = 0  # the open time before the current range
+    current = 0
+    for offset in plan_offsets(total, count, rng):
+        while offset >= position + ranges[current][1] - ranges[current][0]:
+            position += ranges[current][1] - ranges[current][0]
+            current += 1
+        yield ranges[current][0] + offset - position

@@ -13,6 +13,13 @@ The commitment is the SHA-256 (lowercase hex) of this UTF-8 text, every line end
 
 The random salt keeps the moments from being guessed by trying candidates against the
 published hash; it is revealed with the moments once the day is over.
+
+A plan made under any of the operators' draw rules (opening hours, stock, expiring
+moments, contest-wide cap, play interval: contests/moments/rules.py) is sealed with the
+v2 text instead: first line "contest-portal plan v2", then the same four lines, then the
+plan's rule lines exactly as stored in DayPlan.rules (each "name: value\n"), then the
+moments. A plan whose `rules` is empty is v1, byte for byte as before, so plans made
+before v2 still verify: the verifier picks the version by whether the plan has rules.
 """
 
 import datetime as dt
@@ -21,6 +28,7 @@ import secrets
 from collections.abc import Iterable, Iterator
 
 VERSION_LINE = "contest-portal plan v1"
+VERSION_2_LINE = "contest-portal plan v2"
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _MICROSECOND = dt.timedelta(microseconds=1)
@@ -57,18 +65,26 @@ def moment_lines(window_start: dt.datetime, offsets: Iterable[int]) -> Iterator[
         )
 
 
-def header_text(contest_code: str, prize_code: str, day: dt.date, salt: str) -> str:
+def header_text(
+    contest_code: str, prize_code: str, day: dt.date, salt: str, rules: str = ""
+) -> str:
+    """The text before the moments: v1 without rules, v2 with them (lines ending in \\n)."""
+    if rules and not rules.endswith("\n"):
+        raise ValueError("every rule line ends in a newline")
     return (
-        f"{VERSION_LINE}\ncontest: {contest_code}\nprize: {prize_code}\n"
-        f"day: {day.isoformat()}\nsalt: {salt}\n"
+        f"{VERSION_2_LINE if rules else VERSION_LINE}\ncontest: {contest_code}\n"
+        f"prize: {prize_code}\nday: {day.isoformat()}\nsalt: {salt}\n{rules}"
     )
 
 
 class Seal:
     """Hash a plan as its moments go by, so huge plans never need to sit in memory."""
 
-    def __init__(self, contest_code: str, prize_code: str, day: dt.date, salt: str):
-        self._hash = hashlib.sha256(header_text(contest_code, prize_code, day, salt).encode())
+    def __init__(
+        self, contest_code: str, prize_code: str, day: dt.date, salt: str, rules: str = ""
+    ):
+        header = header_text(contest_code, prize_code, day, salt, rules)
+        self._hash = hashlib.sha256(header.encode())
 
     def add(self, moments: Iterable[dt.datetime]) -> None:
         self._hash.update("".join(moment_line(m) + "\n" for m in moments).encode())
@@ -82,9 +98,14 @@ class Seal:
 
 
 def commitment(
-    contest_code: str, prize_code: str, day: dt.date, salt: str, moments: Iterable[dt.datetime]
+    contest_code: str,
+    prize_code: str,
+    day: dt.date,
+    salt: str,
+    moments: Iterable[dt.datetime],
+    rules: str = "",
 ) -> str:
     """Return the commitment of a plan; `moments` must be in ascending order."""
-    seal = Seal(contest_code, prize_code, day, salt)
+    seal = Seal(contest_code, prize_code, day, salt, rules)
     seal.add(moments)
     return seal.hexdigest()

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from django.db import connection
 
 from ..models import DayPlan, WinningMoment
-from .planning import plan_offsets
+from .planning import open_offsets, plan_offsets
 from .sealing import Seal, moment_lines
 
 # Moments drawn, hashed and written per batch: bounds memory for huge perday.
@@ -32,14 +32,19 @@ def draw_sealed(
     count: int,
     seal: Seal,
     rng: random.Random | None = None,
+    open_ranges: list[tuple[int, int]] | None = None,
 ) -> array:
     """Draw a plan's moments as offsets in microseconds into its window, and seal them.
 
     Drawn before anything is written, so that the plan's row is inserted with its
     commitment and never updated: on PostgreSQL the portal's database role may not update
-    plans (contests/database_roles.py). 8 bytes a moment: 8 MB for a million.
+    plans (contests/database_roles.py). 8 bytes a moment: 8 MB for a million. With
+    `open_ranges` (opening hours, as offsets into the window) moments fall only in them.
     """
-    offsets = array("q", plan_offsets(_span(window_start, window_end), count, rng))
+    if open_ranges is None:
+        offsets = array("q", plan_offsets(_span(window_start, window_end), count, rng))
+    else:
+        offsets = array("q", open_offsets(open_ranges, count, rng))
     lines = moment_lines(window_start, offsets)
     while batch := list(itertools.islice(lines, MOMENT_BATCH)):
         seal.add_lines(batch)

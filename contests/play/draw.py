@@ -8,7 +8,7 @@ from django.db import DatabaseError, InterfaceError
 
 from .. import metrics
 from ..models import Contest, Win
-from ..moments.claiming import DailyCapReached, claim_moment, ensure_plans
+from ..moments.claiming import ContestCapReached, DailyCapReached, claim_moment, ensure_plans
 from . import caps
 from .memory import ContestSnapshot, memory
 
@@ -26,8 +26,11 @@ def draw(
     When this process's memory of the next moment rules out a win, the play costs nothing
     more. Otherwise the database decides: today's plans are made if missing, the earliest
     due moment is claimed, and the next one is remembered.
-    Raises DailyCapReached when a moment is due but the player may not win it.
+    Raises DailyCapReached (or ContestCapReached) when a moment is due but the player may
+    not win it. Outside the contest's opening hours a play never wins.
     """
+    if not contest.is_open(now):
+        return None
     day = contest.local_date(now)
     remembered = memory.next_moment(contest.id)
     if remembered is not None and remembered.rules_out_win(day, now):
@@ -46,10 +49,15 @@ def draw(
             player=player,
             client_id=client_id,
             wmax=contest.wmax,
+            wmax_total=contest.wmax_total,
         )
     except DailyCapReached:
         caps.note_wins(contest, day, client_id, player, contest.wmax)
-        memory.learn_next_moment(contest.id, day)
+        memory.learn_next_moment(contest.id, day, now)
+        raise
+    except ContestCapReached:
+        caps.note_wins_overall(contest, client_id, player, contest.wmax_total)
+        memory.learn_next_moment(contest.id, day, now)
         raise
     if win is not None:
         metrics.count_win(contest.code, win.prize.code)
@@ -58,10 +66,13 @@ def draw(
     # a database error here must not turn the win into an error answer. Skipping it is
     # safe, since what the memory holds is a lower bound that costs a database trip at most.
     with contextlib.suppress(DatabaseError, InterfaceError):
-        memory.learn_next_moment(contest.id, day)
+        memory.learn_next_moment(contest.id, day, now)
         if win is not None and contest.wmax is not None:
             won = Win.objects.filter(
                 contest_id=contest.id, day=day, client_id=client_id, player=player
             )
             caps.note_wins(contest, day, client_id, player, won.count())
+        if win is not None and contest.wmax_total is not None:
+            won = Win.objects.filter(contest_id=contest.id, client_id=client_id, player=player)
+            caps.note_wins_overall(contest, client_id, player, won.count())
     return win

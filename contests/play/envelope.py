@@ -40,6 +40,26 @@ def enhance_your_calm(wmax: int, code: str) -> JsonResponse:
     return response
 
 
+def contest_cap_reached(wmax_total: int, code: str) -> JsonResponse:
+    """420 for the cap over the whole contest (wmax_total)."""
+    response = error(
+        420,
+        "Enhance your calm",
+        f"This player has reached the limit of wins ({wmax_total}) in contest code {code}.",
+    )
+    response.reason_phrase = "Enhance Your Calm"
+    return response
+
+
+def too_many_plays(interval: int, code: str, retry_after: int) -> JsonResponse:
+    """429 for a play sooner than the contest's play interval."""
+    response = error(
+        429, "Too many plays", f"Wait {interval} seconds between plays in contest code {code}."
+    )
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
 def unavailable() -> JsonResponse:
     # A claim that failed rolled back: nothing was awarded, so retrying is safe.
     response = error(503, "Service unavailable", "The service is briefly unavailable; try again.")

@@ -20,6 +20,8 @@ from .envelope import error
 
 REPLAY_FOR = dt.timedelta(hours=24)
 KEY = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+# The answers of plays that reached the draw; a 429 (too soon) did not.
+REMEMBERED = frozenset((200, 420))
 
 Answer = tuple[HttpResponse, str]  # the response and the outcome the play log records
 
@@ -51,6 +53,8 @@ def answer_once(
                 caller=caller, key=key, created_at__lte=now - REPLAY_FOR
             ).delete()
             response, outcome = play()
+            if response.status_code not in REMEMBERED:
+                return response, outcome  # a 429: no play was made, the key stays free
             IdempotentAnswer.objects.create(
                 caller=caller,
                 key=key,

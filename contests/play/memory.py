@@ -7,7 +7,8 @@
   ever leave the unclaimed set, so a remembered time is a safe lower bound even if nobody
   ever updates it: a play before it cannot win. Only a plan added later in the day (a new
   prize) can bring an earlier moment, and adding a prize is a change like any other.
-- Players who reached a contest's daily cap: "capped" holds for the rest of the day.
+- Players who reached a contest's daily cap: "capped" holds for the rest of the day; and
+  those who reached its cap over the whole contest (day None): that holds for good.
 
 Changes reach every process within PLAY_MEMORY_MAX_AGE seconds: whatever changes a
 contest, prize, client or token bumps PlayStateVersion in its own transaction
@@ -27,6 +28,7 @@ from django.utils import timezone
 
 from ..models import ApiToken, Contest, PlayStateVersion
 from ..moments.claiming import next_unclaimed_moment
+from ..moments.hours import open_intervals, parse_hours
 from ..moments.planning import HOUR, day_bounds
 
 # Bounds the memory an attacker can fill with made-up codes, tokens or players.
@@ -36,7 +38,10 @@ MEMORY_MAX_ENTRIES = 100_000
 class ContestSnapshot:
     """The few fields of a contest that every play needs, and its current local day."""
 
-    __slots__ = ("_today", "client_ids", "code", "end", "id", "start", "time_zone", "wmax", "zone")
+    __slots__ = (
+        *("_open", "_today", "client_ids", "code", "end", "hours", "id", "play_interval"),
+        *("start", "time_zone", "wmax", "wmax_total", "zone"),
+    )
 
     def __init__(self, contest: Contest, client_ids: frozenset[int] | None = None) -> None:
         self.id = contest.pk
@@ -46,6 +51,11 @@ class ContestSnapshot:
         self.start = contest.start
         self.end = contest.end
         self.wmax = contest.wmax
+        self.wmax_total = contest.wmax_total
+        self.play_interval = contest.play_interval
+        # Opening hours, parsed once; None (all day) costs a play nothing more.
+        self.hours = parse_hours(contest.opening_hours)
+        self._open: tuple[dt.date, list[tuple[dt.datetime, dt.datetime]]] | None = None
         if client_ids is None:
             client_ids = frozenset(contest.api_clients.values_list("pk", flat=True))
         self.client_ids = client_ids
@@ -70,6 +80,22 @@ class ContestSnapshot:
     def is_active_on(self, day: dt.date) -> bool:
         return self.start <= day <= self.end
 
+    @property
+    def needs_player(self) -> bool:
+        """Caps and the play interval are per player: plays must name one (?user=)."""
+        return (
+            self.wmax is not None or self.wmax_total is not None or self.play_interval is not None
+        )
+
+    def is_open(self, now: dt.datetime) -> bool:
+        """Is `now` in the contest's opening hours? Always, without hours."""
+        if self.hours is None:
+            return True
+        day = self.local_date(now)
+        if self._open is None or self._open[0] != day:
+            self._open = (day, open_intervals(self.hours, day, self.zone))
+        return any(opens <= now < closes for opens, closes in self._open[1])
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -91,8 +117,9 @@ class NextMoment:
         return self.day == day and (self.at is None or now < self.at)
 
 
-# A player of a contest on a local day: contest id, day, API client id (or None), player id.
-PlayerDay = tuple[int, dt.date, int | None, str]
+# A player of a contest on a local day: contest id, day (None: every day of the contest),
+# API client id (or None), player id.
+PlayerDay = tuple[int, dt.date | None, int | None, str]
 
 
 class PlayMemory:
@@ -168,9 +195,11 @@ class PlayMemory:
     def next_moment(self, contest_id: int) -> NextMoment | None:
         return self.next_moments.get(contest_id)
 
-    def learn_next_moment(self, contest_id: int, day: dt.date) -> None:
-        """Read the contest's next unclaimed moment of `day` from the database."""
-        at = next_unclaimed_moment(contest_id, day)
+    def learn_next_moment(
+        self, contest_id: int, day: dt.date, now: dt.datetime | None = None
+    ) -> None:
+        """Read the contest's next unclaimed moment of `day` (not expired by `now`)."""
+        at = next_unclaimed_moment(contest_id, day, now)
         _remember(self.next_moments, contest_id, NextMoment(day, at))
 
     def note_capped(self, player_day: PlayerDay) -> None:

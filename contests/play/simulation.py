@@ -1,4 +1,8 @@
-"""Drive whole local days of plays through the real draw and database with a fake clock."""
+"""Drive whole local days of plays through the real draw and database with a fake clock.
+
+Plays arrive evenly over the day's open time (all of it without opening hours), and the
+ideal line that the wins are measured against rises only while the contest is open.
+"""
 
 import datetime as dt
 import random
@@ -8,6 +12,7 @@ from dataclasses import dataclass, field
 from .. import play_counts
 from ..models import Contest, DayPlan
 from ..moments.claiming import ensure_plans
+from ..moments.hours import open_intervals, parse_hours
 from ..moments.planning import HOUR, day_bounds
 from .draw import draw
 from .memory import memory
@@ -27,6 +32,31 @@ class DayResult:
     wins_per_hour: list[int] = field(default_factory=list)
     # The farthest any prize's cumulative wins strayed from its ideal straight line.
     largest_gap: float = 0.0
+    # The day's open time (UTC); the whole day without opening hours.
+    open_intervals: list[tuple[dt.datetime, dt.datetime]] = field(default_factory=list)
+
+    @property
+    def open_time(self) -> dt.timedelta:
+        return sum((end - start for start, end in self.open_intervals), dt.timedelta())
+
+    def open_share(self, at: dt.datetime) -> float:
+        """The share of the day's open time that has passed at `at`."""
+        if not self.open_intervals:
+            return 1.0
+        passed = sum(
+            (min(end, at) - start for start, end in self.open_intervals if start < at),
+            dt.timedelta(),
+        )
+        return passed / self.open_time
+
+    def open_instant(self, share: float) -> dt.datetime:
+        """The instant at which `share` of the day's open time has passed."""
+        left = self.open_time * share
+        for start, end in self.open_intervals:
+            if left < end - start:
+                return start + left
+            left -= end - start
+        return self.open_intervals[-1][1]
 
     @property
     def total_planned(self) -> int:
@@ -37,7 +67,7 @@ class DayResult:
         return sum(self.wins.values())
 
     def measure_gap(self, at: dt.datetime) -> None:
-        elapsed = (at - self.day_start) / (self.day_end - self.day_start)
+        elapsed = self.open_share(at)
         for code, planned in self.planned.items():
             gap = abs(self.wins[code] - planned * elapsed)
             self.largest_gap = max(self.largest_gap, gap)
@@ -55,8 +85,9 @@ def simulate_day(
 ) -> list[DayResult]:
     """Plan `day` for every contest at its local midnight, then play it through.
 
-    Each contest receives its plays (default 100 × its total perday) evenly spread over
-    its day; plays of all contests are interleaved in time order, as a server sees them.
+    Each contest receives its plays (default 100 × its moments planned) evenly spread
+    over its day's open time; plays of all contests are interleaved in time order, as a
+    server sees them. Contests whose rules are per player get a new player per play.
     """
     plays = plays or {}
     results: dict[int, DayResult] = {}
@@ -71,11 +102,20 @@ def simulate_day(
         )
         count = plays.get(contest.pk, 100 * sum(planned.values()))
         hours = round((end - start) / HOUR)
-        results[contest.pk] = DayResult(
-            contest, day, start, end, count, planned, wins_per_hour=[0] * hours
+        opened = open_intervals(parse_hours(contest.opening_hours), day, contest.zone)
+        if not opened:
+            count = 0  # a closed day: nothing to play for
+        result = results[contest.pk] = DayResult(
+            contest,
+            day,
+            start,
+            end,
+            count,
+            planned,
+            wins_per_hour=[0] * hours,
+            open_intervals=opened,
         )
-        step = (end - start) / count if count else dt.timedelta(0)
-        timeline.extend((start + step * (k + 0.5), contest.pk) for k in range(count))
+        timeline.extend((result.open_instant((k + 0.5) / count), contest.pk) for k in range(count))
     timeline.sort()
 
     for number, (now, contest_id) in enumerate(timeline):
@@ -85,7 +125,8 @@ def simulate_day(
         play_counts.count_play(snapshot.id, day_of_play, hour)
         # The line between two wins is straight, so the gap peaks just before or after one.
         result.measure_gap(now)
-        win = draw(snapshot, now, request_id=f"sim-{number}")
+        player = f"sim-{number}" if snapshot.needs_player else ""
+        win = draw(snapshot, now, request_id=f"sim-{number}", player=player)
         if win is not None:
             result.wins[win.prize.code] += 1
             result.wins_per_hour[int((now - result.day_start) / HOUR)] += 1

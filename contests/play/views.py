@@ -20,11 +20,18 @@ from django.views.decorators.http import require_safe
 from .. import metrics, participants, play_counts
 from ..models import CONTEST_CODE_MAX_LENGTH, PLAYER_MAX_LENGTH, Contest, is_contest_code
 from ..moments import audit
-from ..moments.claiming import DailyCapReached
-from . import caps, idempotency
+from ..moments.claiming import ContestCapReached, DailyCapReached
+from . import caps, idempotency, interval
 from .credentials import Credentials, bearer_digest, note_token_use
 from .draw import draw
-from .envelope import api_view, enhance_your_calm, error, unauthorized
+from .envelope import (
+    api_view,
+    contest_cap_reached,
+    enhance_your_calm,
+    error,
+    too_many_plays,
+    unauthorized,
+)
 from .log import play_log
 from .memory import memory
 
@@ -81,7 +88,7 @@ def _params(request: HttpRequest) -> dict[str, list[str]]:
 
 
 def _play(request: HttpRequest, codes, users) -> tuple[HttpResponse, str]:
-    """Answer in the order of docs/api.md: 400, 401, 404, 401, 403, 422, 400, 420, 200."""
+    """Answer in the order of docs/api.md: 400, 401, 404, 401, 403, 422, 400, 429, 420, 200."""
     if not codes or not codes[0]:
         return error(400, "Contest code missing", "Specify contest code parameter."), "missing"
     if len(codes) > 1:
@@ -128,7 +135,7 @@ def _play(request: HttpRequest, codes, users) -> tuple[HttpResponse, str]:
         return error(
             422, "Contest in not active", f"The contest with code {code} is not active."
         ), "inactive"
-    if contest.wmax is not None and not player:
+    if contest.needs_player and not player:
         return error(400, "User missing", "Specify user parameter."), "no_user"
 
     key = request.headers.get("Idempotency-Key")
@@ -144,18 +151,26 @@ def _play(request: HttpRequest, codes, users) -> tuple[HttpResponse, str]:
 
 def _draw(request, contest, caller, player: str, now: dt.datetime) -> tuple[HttpResponse, str]:
     """Count the play and draw: the answers of a play that every check let through."""
+    client_id = caller.client_id if caller is not None else None
+    if contest.play_interval is not None and (
+        wait := interval.wait_before_play(contest, client_id, player)
+    ):
+        # Refused before it counts: it is no play, and cannot win.
+        return too_many_plays(contest.play_interval, contest.code, wait), "too_soon"
     day, hour = contest.local_day(now)
     play_counts.count_play(contest.id, day, hour)
-    client_id = None
     if caller is not None:
-        client_id = caller.client_id
         note_token_use(caller.token_id, now)
     if player:  # the participant register, for the recovery draw (in memory, like the counts)
         participants.register_play(contest.id, client_id, player, day)
+    if contest.wmax_total is not None and caps.is_capped_overall(contest, client_id, player):
+        return contest_cap_reached(contest.wmax_total, contest.code), "capped"
     if contest.wmax is not None and caps.is_capped(contest, day, client_id, player):
         return enhance_your_calm(contest.wmax, contest.code), "capped"
     try:
         win = draw(contest, now, request_id=request.id, player=player, client_id=client_id)
+    except ContestCapReached:
+        return contest_cap_reached(contest.wmax_total, contest.code), "capped"
     except DailyCapReached:
         return enhance_your_calm(contest.wmax, contest.code), "capped"
     if win is None:

@@ -40,19 +40,31 @@ def _counted(kind: str, count: int) -> str:
 
 @dataclass(frozen=True)
 class Window:
-    """A plan's share of the day: `count` moments spread evenly from `start` to `end`."""
+    """A plan's share of the day: `count` moments spread evenly from `start` to `end`,
+    or over its open time only (`open`: the UTC ranges of its opening hours)."""
 
     start: dt.datetime
     end: dt.datetime
     count: int
+    open: tuple[tuple[dt.datetime, dt.datetime], ...] = ()
 
     def ideal_by(self, at: dt.datetime) -> float:
         """How many of its moments an even spread has reached by `at`."""
+        if self.open:
+            total = sum((end - start for start, end in self.open), dt.timedelta())
+            passed = sum(
+                (min(end, at) - start for start, end in self.open if start < at), dt.timedelta()
+            )
+            return self.count * (passed / total) if total else 0.0
         if at <= self.start:
             return 0.0
         if at >= self.end:
             return float(self.count)
         return self.count * ((at - self.start) / (self.end - self.start))
+
+    def breaks(self) -> tuple[dt.datetime, ...]:
+        """Where its ideal line bends: its start, or each opening and closing."""
+        return tuple(at for interval in self.open for at in interval) or (self.start,)
 
 
 @dataclass(frozen=True)
@@ -204,8 +216,9 @@ def day_charts(
     def ideal_by(at: dt.datetime) -> float:
         return sum(window.ideal_by(at) for window in windows)
 
-    # The ideal line is straight between the windows' starts: a point at each is enough.
-    breaks = sorted({scale.start, scale.end, *(min(w.start, scale.end) for w in windows)})
+    # The ideal line is straight between the windows' bends: a point at each is enough.
+    bends = (min(at, scale.end) for window in windows for at in window.breaks())
+    breaks = sorted({scale.start, scale.end, *bends})
     ideal_points = _points((scale.x(at), y(ideal_by(at))) for at in breaks)
 
     # The actual line is a staircase: flat, then up at each column that has wins.

@@ -14,6 +14,7 @@ from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, 
 from django.db.models.functions import Coalesce
 
 from ..models import Contest, ContestStatus, Prize, Win
+from ..moments.stock import StockFigures, stock_figures
 from ..play_counts import plays_on
 
 # Annotation holding the wins of the UTC date plus this many days.
@@ -68,6 +69,13 @@ class ContestToday:
     perday: int
     wins: int
     plays: int | None  # counted only for running contests
+    # The stock of each prize that has one: used and left over the whole contest.
+    stocks: tuple[StockFigures, ...] = ()
+
+    @property
+    def stock_low(self) -> bool:
+        """Some prize has less than 10 % of its stock left: the dashboard flags it."""
+        return any(figures.is_low for figures in self.stocks)
 
     @property
     def progress_percent(self) -> int:
@@ -88,7 +96,7 @@ def contests_today(now: dt.datetime) -> list[ContestToday]:
     zone rules.
     """
     rows = []
-    for contest in with_today_figures(Contest.objects.all(), now):
+    for contest in with_today_figures(Contest.objects.prefetch_related("prizes"), now):
         day = contest.local_date(now)
         status = contest.status_on(day)
         running = status == ContestStatus.RUNNING
@@ -102,6 +110,12 @@ def contests_today(now: dt.datetime) -> list[ContestToday]:
                 # Plays live in the cache per contest: one read each, and only for
                 # contests that can be played today.
                 plays=plays_on(contest, day) if running else None,
+                # A query per prize with a stock; contests without one pay nothing.
+                stocks=tuple(
+                    stock_figures(prize, now)
+                    for prize in contest.prizes.all()
+                    if prize.stock is not None
+                ),
             )
         )
     rows.sort(key=lambda row: _STATUS_ORDER[row.status])  # stable: keeps -start, code

@@ -76,6 +76,9 @@ class ContestForm(forms.ModelForm):
             "end",
             "time_zone",
             "wmax",
+            "wmax_total",
+            "play_interval",
+            "opening_hours",
             "beneficiary_name",
             "beneficiary_fiscal_code",
             "recovery_draw",
@@ -102,7 +105,12 @@ class ContestForm(forms.ModelForm):
                 Column("end", css_class="col-md-4"),
                 Column("time_zone", css_class="col-md-4"),
             ),
-            Row(Column("wmax", css_class="col-md-4")),
+            Row(
+                Column("wmax", css_class="col-md-4"),
+                Column("wmax_total", css_class="col-md-4"),
+                Column("play_interval", css_class="col-md-4"),
+            ),
+            Row(Column("opening_hours", css_class="col-md-12")),
             Row(
                 Column("beneficiary_name", css_class="col-md-8"),
                 Column("beneficiary_fiscal_code", css_class="col-md-4"),
@@ -118,8 +126,8 @@ class ContestForm(forms.ModelForm):
 class PrizeForm(forms.ModelForm):
     class Meta:
         model = Prize
-        fields = ["code", "name", "perday", "value"]
-        labels = {"perday": _("Wins per day")}
+        fields = ["code", "name", "perday", "value", "stock", "expire_after_minutes"]
+        labels = {"perday": _("Wins per day"), "expire_after_minutes": _("Expire after (min)")}
         help_texts = {"perday": ""}  # the form says once, above the prizes, when it applies
 
     def __init__(self, *args: object, **kwargs: object) -> None:
@@ -142,14 +150,16 @@ class BasePrizeFormSet(BaseInlineFormSet):
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
         columns = [
-            Column("code", css_class="col-md-3"),
+            Column("code", css_class="col-md-2"),
             Column("name", css_class="col-md-3"),
-            Column("perday", css_class="col-md-2"),
+            Column("perday", css_class="col-md-1"),
             Column("value", css_class="col-md-2"),
+            Column("stock", css_class="col-md-1"),
+            Column("expire_after_minutes", css_class="col-md-2"),
         ]
         if "DELETE" in form.fields:  # saved prizes only
             form.fields["DELETE"].label = _("Remove")
-            columns.append(Column(Field("DELETE"), css_class="col-md-2 prize-remove"))
+            columns.append(Column(Field("DELETE"), css_class="col-md-1 prize-remove"))
         form.helper = FormHelper()
         form.helper.form_tag = False
         form.helper.disable_csrf = True

@@ -16,6 +16,7 @@ from ..models import Contest, Win
 from .access import staff_required
 from .closing_exports import closing_record_lines, closing_record_sha256
 from .closing_record import closing_record
+from .draw_rules import contest_rules
 from .exports import (
     CHUNK_SIZE,
     UnknownDialect,
@@ -72,6 +73,7 @@ def closing_report_page(request: HttpRequest, code: str) -> HttpResponse:
         "filters": filters,
         "has_begun": filters.has_begun,
         "report": None,
+        "rules": contest_rules(contest, now),
         # Anyone can check a day's commitments there; the day goes in place of YYYY-MM-DD.
         "plans_url": request.build_absolute_uri(
             reverse("contests:day_plans", args=[contest.code, "YYYY-MM-DD"])

@@ -25,9 +25,10 @@ from ..models import Contest, ContestStatus, DayPlan, Prize, Win, WinningMoment
 from ..moments.planning import day_bounds
 from ..play_counts import plays_per_hour
 from .access import sees_future_moments, staff_permission_required, staff_required
-from .charts import DayScale, Window, day_charts, hourly_chart
+from .charts import DayScale, day_charts, hourly_chart
 from .closing_record import prize_pool
 from .dashboard import contests_today
+from .draw_rules import contest_rules, day_windows
 from .exports import (
     UnknownDialect,
     dialect_named,
@@ -116,6 +117,7 @@ def contest_detail(request: HttpRequest, code: str) -> HttpResponse:
         "prizes": contest.prizes.all(),
         "prize_pool": prize_pool(contest),
         "day": day,
+        "rules": contest_rules(contest, now),
     }
     if day is not None:
         context.update(_day_context(request, contest, day, today, now))
@@ -132,10 +134,7 @@ def _day_context(
         .select_related("prize")
         .order_by("prize__code")
     )
-    # A day not planned yet (no play so far) is drawn as a plan made at midnight would be.
-    windows = [Window(plan.window_start, plan.window_end, plan.moment_count) for plan in plans]
-    if not windows:
-        windows = [Window(day_start, day_end, prize.perday) for prize in contest.prizes.all()]
+    windows = day_windows(contest, day, plans)
     day_wins = Win.objects.filter(contest=contest, day=day)
     cumulative, wins_per_hour = day_charts(
         scale, windows, day_wins.values_list("won_at", flat=True).iterator(chunk_size=5000), now

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from contests.management import rule_arguments
 from contests.management.arguments import euros, iso_date, positive_int
 from contests.models import Contest, Prize, RecoveryEntries
 from contests.operators import command_actor
@@ -56,6 +57,7 @@ class Command(BaseCommand):
             "--wmax", type=positive_int, help=_("most wins per player and day (plays need ?user=)")
         )
         cap.add_argument("--no-wmax", action="store_true", help=_("remove the per-player cap"))
+        rule_arguments.add_rule_arguments(parser)
         parser.add_argument(
             "--prize-value", type=euros, metavar="EUR", help=_("value of one prize, VAT included")
         )
@@ -96,6 +98,7 @@ class Command(BaseCommand):
                 setattr(contest, field, options[field])
         if options["no_wmax"]:
             contest.wmax = None
+        rule_arguments.apply_contest_rules(contest, options)
         closing = {
             "beneficiary_name": options["beneficiary"],
             "beneficiary_fiscal_code": options["beneficiary_fiscal_code"],
@@ -115,6 +118,7 @@ class Command(BaseCommand):
             or options["prize_name"]
             or options["perday"]
             or options["prize_value"] is not None
+            or rule_arguments.gives_prize_rules(options)
         ):
             if prize_code is None:
                 prizes = list(contest.prizes.all())
@@ -136,6 +140,7 @@ class Command(BaseCommand):
                 prize.name = options["prize_name"]
             if options["perday"] is not None:
                 prize.perday = options["perday"]
+            rule_arguments.apply_prize_rules(prize, options)
             if options["prize_value"] is not None:
                 prize.value = options["prize_value"]
             _validated(prize).save()
@@ -171,4 +176,4 @@ class Command(BaseCommand):
                 "entries": contest.get_recovery_entries_display(),
                 "reserves": contest.recovery_reserves,
             }
-        self.stdout.write(line)
+        self.stdout.write(line + rule_arguments.rules_summary(contest))

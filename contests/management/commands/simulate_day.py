@@ -1,3 +1,4 @@
+import datetime as dt
 import random
 import secrets
 
@@ -76,9 +77,20 @@ class Command(BaseCommand):
             start=original.start,
             end=original.end,
             time_zone=original.time_zone,
+            opening_hours=original.opening_hours,
+            wmax=original.wmax,
+            wmax_total=original.wmax_total,
+            play_interval=original.play_interval,
         )
         Prize.objects.bulk_create(
-            Prize(contest=copy, code=p.code, name=p.name, perday=p.perday)
+            Prize(
+                contest=copy,
+                code=p.code,
+                name=p.name,
+                perday=p.perday,
+                stock=p.stock,
+                expire_after_minutes=p.expire_after_minutes,
+            )
             for p in original.prizes.all()
         )
         return copy
@@ -99,6 +111,12 @@ class Command(BaseCommand):
                 "plays": result.plays,
             }
         )
+        if result.contest.opening_hours:
+            hours = result.open_time / dt.timedelta(hours=1)
+            out.write(
+                _("Open %(hours)s hours (%(rules)s): plays fall only then.")
+                % {"hours": f"{hours:g}", "rules": result.contest.opening_hours}
+            )
         out.write(kept)
         out.write("")
         prize, wins, perday, every = _("prize"), _("wins"), _("perday"), _("all prizes")
