@@ -56,6 +56,9 @@ RULES: dict[str, Grant] = {
     "contests.IdempotentAnswer": Grant(APPEND_REMOVE),
     "contests.PlanDocument": Grant(APPEND),
     "contests.PlanDocumentPart": Grant(APPEND),
+    # Trusted timestamps: what must be stamped, and the TSA's tokens.
+    "contests.TimestampRequest": Grant(APPEND),
+    "contests.Timestamp": Grant(APPEND),
     # Django's own.
     "auth.User": Grant(ALL),
     "auth.Group": Grant(ALL),
