@@ -3,6 +3,7 @@ behind a small threaded HTTP server, signing with a TSA certificate (extended ke
 critical timeStamping) issued by a CA that openssl makes for the test."""
 
 import contextlib
+import datetime as dt
 import subprocess
 import threading
 from dataclasses import dataclass, field
@@ -35,12 +36,18 @@ extendedKeyUsage = critical,timeStamping
 """
 
 
-def _openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+def _openssl(*args: str, cwd: Path, at: str | None = None) -> None:
+    # faketime: a TSA whose clock starts at `at` ("2020-02-09 12:00:00"), for contests of
+    # the past; its certificates are made on the same clock, so they are valid then.
+    command = ["faketime", at, "openssl"] if at else ["openssl"]
+    subprocess.run([*command, *args], cwd=cwd, check=True, capture_output=True, timeout=60)
 
 
-def make_authority(directory: Path, name: str = "Test TSA") -> Path:
-    """A CA and a TSA certificate it issued, in `directory`; return the CA's PEM file."""
+def make_authority(directory: Path, name: str = "Test TSA", at: str | None = None) -> Path:
+    """A CA and a TSA certificate it issued, in `directory`; return the CA's PEM file.
+    With `at`, issued a day before it, so that they are valid at every time stamped."""
+    if at:
+        at = str(dt.datetime.fromisoformat(at) - dt.timedelta(days=1))
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "tsa.cnf").write_text(CONFIG.format(dir=directory))
     (directory / "serial").write_text("01\n")
@@ -48,16 +55,16 @@ def make_authority(directory: Path, name: str = "Test TSA") -> Path:
     _openssl(
         "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "3650",
         "-subj", f"/CN={name} CA", "-addext", "basicConstraints=critical,CA:true",
-        "-addext", "keyUsage=critical,keyCertSign", cwd=directory,
+        "-addext", "keyUsage=critical,keyCertSign", cwd=directory, at=at,
     )  # fmt: skip
     _openssl(
         "req", *ec, "-keyout", "tsa.key", "-out", "tsa.csr", "-subj", f"/CN={name}",
-        cwd=directory,
+        cwd=directory, at=at,
     )  # fmt: skip
     _openssl(
         "x509", "-req", "-in", "tsa.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
         "-CAcreateserial", "-out", "tsa.pem", "-days", "3650",
-        "-extfile", "tsa.cnf", "-extensions", "tsa_cert", cwd=directory,
+        "-extfile", "tsa.cnf", "-extensions", "tsa_cert", cwd=directory, at=at,
     )  # fmt: skip
     return directory / "ca.pem"
 
@@ -67,6 +74,7 @@ class LocalTsa:
     url: str
     ca_certificate: Path
     directory: Path
+    at: str | None = None
     # Answer this many requests with 503 first (a TSA that is down for a while).
     refuse_next: int = 0
     answered: int = 0
@@ -85,14 +93,16 @@ class LocalTsa:
             _openssl(
                 "ts", "-reply", "-config", "tsa.cnf", "-section", "tsa_config",
                 "-queryfile", f"q{number}.tsq", "-out", f"r{number}.tsr", cwd=self.directory,
+                at=self.at,
             )  # fmt: skip
             return (self.directory / f"r{number}.tsr").read_bytes()
 
 
 @contextlib.contextmanager
-def local_tsa(directory: Path, name: str = "Test TSA"):
-    """Run a TSA on 127.0.0.1 until the block ends; yield its LocalTsa."""
-    ca = make_authority(directory, name)
+def local_tsa(directory: Path, name: str = "Test TSA", at: str | None = None):
+    """Run a TSA on 127.0.0.1 until the block ends; yield its LocalTsa. With `at`, its
+    clock starts then (faketime)."""
+    ca = make_authority(directory, name, at)
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
@@ -113,7 +123,7 @@ def local_tsa(directory: Path, name: str = "Test TSA"):
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    tsa = LocalTsa(f"http://127.0.0.1:{server.server_port}/tsa", ca, directory)
+    tsa = LocalTsa(f"http://127.0.0.1:{server.server_port}/tsa", ca, directory, at)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from ..models import Contest, Win
 from .access import staff_required
+from .closing_seal import closing_seal
 from .exports import (
     CHUNK_SIZE,
     UnknownDialect,
@@ -84,6 +85,7 @@ def closing_report_page(request: HttpRequest, code: str) -> HttpResponse:
             includes_today=report.end >= today,
             columns=REPORT_COLUMNS,
             winners=_LazyRows(report.winners(), REPORT_COLUMNS, report.total.awarded),
+            seal=closing_seal(report, today),
         )
     return render(request, "contests/closing_report.html", context, status=400 if invalid else 200)
 
