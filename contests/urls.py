@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .play import views as play_views
-from .staff import report_views
+from .staff import perizia_views, report_views
 from .staff import views as staff_views
 
 app_name = "contests"
@@ -30,4 +30,7 @@ urlpatterns = [
     path("winners/export.xlsx", staff_views.winners_export_xlsx, name="winners_export_xlsx"),
     path("winners/<int:pk>/", staff_views.win_detail, name="win_detail"),
     path("openapi.json", play_views.openapi_document, name="openapi"),
+    # The perizia data sheet, for auditors (issue 18).
+    path("perizia/", perizia_views.perizia_page, name="perizia"),
+    path("perizia.json", perizia_views.perizia_json, name="perizia_json"),
 ]
