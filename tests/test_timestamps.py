@@ -167,3 +167,12 @@ def test_a_day_under_way_without_its_token_is_counted_for_the_alert(tsa, make_co
     assert REGISTRY.get_sample_value("portal_plans_unstamped") == 1
     jobs.run("stamp_timestamps")
     assert REGISTRY.get_sample_value("portal_plans_unstamped") == 0
+
+
+def test_the_ca_certificate_may_be_given_as_pem_text(tsa, tomorrow_planned):
+    jobs.run("stamp_timestamps")
+    pem = tsa.ca_certificate.read_text().replace("\n", "\\n")  # as an env file writes it
+    with override_settings(TSA_CA_CERTIFICATE=pem):
+        assert check_plan(tomorrow_planned) is None
+    with override_settings(TSA_CA_CERTIFICATE="-----BEGIN CERTIFICATE-----\\nnope"):
+        assert "cannot be read" in check_plan(tomorrow_planned).problem

@@ -141,23 +141,37 @@ def ask_tsa(digest: str) -> bytes:
     return response.time_stamp_token()
 
 
+PEM_BEGIN = "-----BEGIN"
+
+
 @functools.cache
 def _roots_from(path: str, modified: float) -> tuple[x509.Certificate, ...]:
-    return tuple(x509.load_pem_x509_certificates(Path(path).read_bytes()))
+    return _roots_in(Path(path).read_bytes())
+
+
+@functools.cache
+def _roots_in(pem: bytes) -> tuple[x509.Certificate, ...]:
+    return tuple(x509.load_pem_x509_certificates(pem))
 
 
 def trusted_roots(path: str | None = None, *, required: bool = True) -> tuple:
-    """The CA certificates a token must chain to: the PEM file at `path` or at
-    TSA_CA_CERTIFICATE. Empty when none is configured and `required` is False."""
+    """The CA certificates a token must chain to: `path` or TSA_CA_CERTIFICATE, the path
+    of a PEM file or PEM text itself (a container's environment has no files of its own).
+    Empty when none is configured and `required` is False."""
     path = path or settings.TSA_CA_CERTIFICATE
     if not path:
         if required:
             raise TimestampInvalid("no CA certificate for the TSA (TSA_CA_CERTIFICATE)")
         return ()
     try:
+        if path.lstrip().startswith(PEM_BEGIN):
+            return _roots_in(path.replace("\\n", "\n").encode())
         return _roots_from(path, Path(path).stat().st_mtime)
     except (OSError, ValueError) as exc:
-        raise TimestampInvalid(f"the TSA's CA certificate {path} cannot be read: {exc}") from None
+        where = "text" if path.lstrip().startswith(PEM_BEGIN) else path
+        raise TimestampInvalid(
+            f"the TSA's CA certificate ({where}) cannot be read: {exc}"
+        ) from None
 
 
 def verify_token(token: bytes, digest: str, roots: Iterable[x509.Certificate]) -> dt.datetime:
