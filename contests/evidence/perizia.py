@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from ..database_roles import RULES
 from ..models import Contest, DayPlan, Timestamp
@@ -291,29 +291,29 @@ def data_sheet() -> dict:
 
 # The words for people: the command's text output and the page name each key with them.
 LABELS = {
-    "generated_at": _lazy("Generated"),
-    "version": _lazy("Running version"),
-    "commit": _lazy("Git commit"),
-    "commit_from": _lazy("Commit read from"),
-    "source_digest_at_build": _lazy("SHA-256 of the source files at build"),
-    "source_digest_at_start": _lazy("SHA-256 of the source files at start"),
-    "source_digest_now": _lazy("SHA-256 of the source files now"),
-    "source_files": _lazy("Source files"),
-    "source_unchanged": _lazy("Source files unchanged since build and start"),
-    "python": _lazy("Python"),
-    "platform": _lazy("Platform"),
-    "randomness": _lazy("Randomness"),
-    "generator": _lazy("Generator"),
-    "uses": _lazy("Where it is used"),
-    "os_random_source": _lazy("Operating system source"),
-    "server": _lazy("Server"),
-    "location": _lazy("Location"),
-    "time_sync": _lazy("Time synchronisation"),
-    "hostname": _lazy("Host name"),
-    "time_zone_of_records": _lazy("Time zone of the records"),
-    "clock_offset": _lazy("Clock against the database"),
-    "timestamping": _lazy("Trusted timestamps (RFC 3161)"),
-    "data_kept": _lazy("Data kept and for how long"),
-    "roles": _lazy("Roles with access"),
-    "contests": _lazy("Contests: commitments and their timestamp tokens"),
+    "generated_at": gettext_lazy("Generated"),
+    "version": gettext_lazy("Running version"),
+    "commit": gettext_lazy("Git commit"),
+    "commit_from": gettext_lazy("Commit read from"),
+    "source_digest_at_build": gettext_lazy("SHA-256 of the source files at build"),
+    "source_digest_at_start": gettext_lazy("SHA-256 of the source files at start"),
+    "source_digest_now": gettext_lazy("SHA-256 of the source files now"),
+    "source_files": gettext_lazy("Source files"),
+    "source_unchanged": gettext_lazy("Source files unchanged since build and start"),
+    "python": gettext_lazy("Python"),
+    "platform": gettext_lazy("Platform"),
+    "randomness": gettext_lazy("Randomness"),
+    "generator": gettext_lazy("Generator"),
+    "uses": gettext_lazy("Where it is used"),
+    "os_random_source": gettext_lazy("Operating system source"),
+    "server": gettext_lazy("Server"),
+    "location": gettext_lazy("Location"),
+    "time_sync": gettext_lazy("Time synchronisation"),
+    "hostname": gettext_lazy("Host name"),
+    "time_zone_of_records": gettext_lazy("Time zone of the records"),
+    "clock_offset": gettext_lazy("Clock against the database"),
+    "timestamping": gettext_lazy("Trusted timestamps (RFC 3161)"),
+    "data_kept": gettext_lazy("Data kept and for how long"),
+    "roles": gettext_lazy("Roles with access"),
+    "contests": gettext_lazy("Contests: commitments and their timestamp tokens"),
 }
