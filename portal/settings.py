@@ -390,8 +390,6 @@ JOB_SCHEDULE = {
     "verify_plans": "17 3 * * *",
     # Player ids of contests closed more than PLAYER_DATA_RETENTION_DAYS ago.
     "purge_player_data": "37 3 * * *",
-    # Trusted timestamps of what must be stamped (contests/evidence/timestamps.py).
-    "stamp_timestamps": "* * * * *",
 }
 # Days plan_days plans from today, in each contest's zone.
 JOB_PLAN_DAYS = env.int("JOB_PLAN_DAYS", default=2)
@@ -399,17 +397,4 @@ JOB_PLAN_DAYS = env.int("JOB_PLAN_DAYS", default=2)
 PLAYER_DATA_RETENTION_DAYS = env.int("PLAYER_DATA_RETENTION_DAYS", default=90)
 # Where the job worker serves its own /metrics (Prometheus scrapes it); unset: nowhere.
 JOB_METRICS_PORT = env.int("JOB_METRICS_PORT", default=0)
-
-# Evidence (issue 18): trusted timestamps, the perizia data sheet; docs/auditing.md.
-# Any RFC 3161 time-stamping authority; unset: nothing is timestamped.
-TSA_URL = env("TSA_URL", default="")
-# The PEM file of the CA (or CAs) that the TSA's certificate must chain to.
-TSA_CA_CERTIFICATE = env("TSA_CA_CERTIFICATE", default="")
-TSA_TIMEOUT_SECONDS = env.float("TSA_TIMEOUT_SECONDS", default=10.0)
-# For the perizia: where the server runs and what its clock follows (as the operator says).
-PERIZIA_SERVER_LOCATION = env("PERIZIA_SERVER_LOCATION", default="")
-PERIZIA_TIME_SYNC = env("PERIZIA_TIME_SYNC", default="")
-# The SHA-256 of the source files, written at build time by Dockerfile.prod.
-PORTAL_SOURCE_DIGEST_FILE = env(
-    "PORTAL_SOURCE_DIGEST_FILE", default=str(BASE_DIR / "SOURCE_SHA256")
-)
+from portal.settings_evidence import *  # noqa: E402, F403 (evidence, issue 18: TSA_*, PERIZIA_*)
