@@ -255,10 +255,14 @@ def plan_stamps(plans: Iterable[DayPlan]) -> dict[int, list[Timestamp]]:
 
 
 def awaiting_stamp(plans: Iterable[DayPlan]) -> bool:
-    """Whether any of the plans has a timestamp requested and not yet received."""
-    return TimestampRequest.objects.filter(
-        kind=PLAN, reference__in=[str(plan.pk) for plan in plans], timestamp__isnull=True
-    ).exists()
+    """Whether any of the plans has a timestamp requested and not yet received (while the
+    portal uses a TSA: requests left by one no longer configured wait for nothing)."""
+    return (
+        enabled()
+        and TimestampRequest.objects.filter(
+            kind=PLAN, reference__in=[str(plan.pk) for plan in plans], timestamp__isnull=True
+        ).exists()
+    )
 
 
 def unstamped_plans(now: dt.datetime) -> int:
