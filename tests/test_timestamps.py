@@ -5,6 +5,7 @@ openssl on loopback (tests/tsa.py)."""
 import base64
 import datetime as dt
 import io
+import json
 import subprocess
 
 import pytest
@@ -14,10 +15,11 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test import override_settings
 from django.utils import timezone
+from prometheus_client import REGISTRY
 
 from contests import jobs
 from contests.evidence import timestamps
-from contests.models import DayPlan, Timestamp, TimestampRequest
+from contests.models import DayPlan, PlanDocument, Timestamp, TimestampRequest
 from contests.moments.audit import check_plan, recompute_commitment
 from contests.moments.claiming import ensure_plans
 from tests.tsa import local_tsa
@@ -156,8 +158,6 @@ def test_a_token_made_after_the_first_moment_proves_nothing(tsa, make_contest):
 
 
 def test_a_day_under_way_without_its_token_is_counted_for_the_alert(tsa, make_contest):
-    from prometheus_client import REGISTRY
-
     today = timezone.now().date()
     contest = make_contest(start=today - dt.timedelta(days=2), end=today + dt.timedelta(days=2))
     ensure_plans(contest, contest.local_date(timezone.now()), timezone.now())
@@ -176,3 +176,21 @@ def test_the_ca_certificate_may_be_given_as_pem_text(tsa, tomorrow_planned):
         assert check_plan(tomorrow_planned) is None
     with override_settings(TSA_CA_CERTIFICATE="-----BEGIN CERTIFICATE-----\\nnope"):
         assert "cannot be read" in check_plan(tomorrow_planned).problem
+
+
+def test_a_finished_days_document_is_stored_only_with_its_tokens(tsa, make_contest, client):
+    contest = make_contest()  # February 2020: over
+    with time_machine.travel(dt.datetime(2020, 2, 9, 12, tzinfo=dt.UTC), tick=False):
+        ensure_plans(contest, dt.date(2020, 2, 10), timezone.now())
+    plan = DayPlan.objects.get()
+    timestamps.request_timestamp(timestamps.PLAN, str(plan.pk), plan.commitment)
+    url = "/contests/C0001/plans/2020-02-10/"
+    waiting = client.get(url).json()["data"]
+    assert waiting["revealed"] and waiting["plans"][0]["timestamp_token"] is None
+    assert not PlanDocument.objects.exists()
+
+    timestamps.stamp_pending()
+    stored = json.loads(b"".join(client.get(url).streaming_content))["data"]
+    assert PlanDocument.objects.exists()
+    token = base64.b64decode(stored["plans"][0]["timestamp_token"])
+    assert token == bytes(Timestamp.objects.get().token)
