@@ -25,6 +25,7 @@ from pathlib import Path
 from asn1crypto import cms, tsp
 from cryptography import x509
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import timezone
 from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
@@ -89,13 +90,17 @@ def stamp_pending(limit: int = STAMP_BATCH) -> tuple[int, int]:
             failed += 1
             log.warning("timestamp of %s not obtained (will retry): %s", request, exc)
             continue
-        Timestamp.objects.create(
-            request=request,
-            token=token,
-            stamped_at=stamped_at,
-            tsa_url=settings.TSA_URL,
-            received_at=timezone.now(),
-        )
+        try:
+            with transaction.atomic():
+                Timestamp.objects.create(
+                    request=request,
+                    token=token,
+                    stamped_at=stamped_at,
+                    tsa_url=settings.TSA_URL,
+                    received_at=timezone.now(),
+                )
+        except IntegrityError:
+            continue  # another run (its lock was unreachable) stored one first
         stamped += 1
     return stamped, failed
 
