@@ -35,6 +35,7 @@ from portal.request_id import current_request_id
 from . import metrics
 from .evidence import timestamps
 from .models import Contest, WinningMoment
+from .staff.closing_seal import seal_closed_contests
 
 log = logging.getLogger("contests.jobs")
 
@@ -181,7 +182,7 @@ def stamp_timestamps() -> str:
         metrics.TIMESTAMPS_PENDING.set(0)
         return "TSA_URL is not set: nothing is timestamped"
     now = timezone.now()
-    requested = timestamps.request_plan_timestamps(now)
+    requested = timestamps.request_plan_timestamps(now) + seal_closed_contests(now)
     stamped, failed = timestamps.stamp_pending()
     metrics.TIMESTAMPS_PENDING.set(timestamps.pending().count())
     metrics.PLANS_UNSTAMPED.set(timestamps.unstamped_plans(timezone.now()))

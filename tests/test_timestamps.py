@@ -194,3 +194,14 @@ def test_a_finished_days_document_is_stored_only_with_its_tokens(tsa, make_conte
     assert PlanDocument.objects.exists()
     token = base64.b64decode(stored["plans"][0]["timestamp_token"])
     assert token == bytes(Timestamp.objects.get().token)
+
+
+def test_the_job_seals_the_closing_record_of_a_contest_just_over(tsa, make_contest):
+    today = timezone.now().date()
+    make_contest(start=today - dt.timedelta(days=4), end=today - dt.timedelta(days=2))
+    make_contest("OLD1", start=dt.date(2020, 2, 1), end=dt.date(2020, 2, 29))
+    assert jobs.run("stamp_timestamps") == "success"
+    [sealed] = TimestampRequest.objects.filter(kind=timestamps.CLOSING_RECORD)
+    assert sealed.reference == "C0001" and sealed.timestamp.token
+    jobs.run("stamp_timestamps")
+    assert TimestampRequest.objects.filter(kind=timestamps.CLOSING_RECORD).count() == 1

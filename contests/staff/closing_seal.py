@@ -11,6 +11,9 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.utils import translation
+
 from ..evidence import timestamps
 from ..models import Contest, Timestamp, TimestampRequest
 from .exports import closing_report_lines
@@ -49,3 +52,31 @@ def closing_seal(report: ClosingReport, today: dt.date) -> ClosingSeal:
         request = timestamps.request_timestamp(timestamps.CLOSING_RECORD, contest.code, digest)
     stamp = Timestamp.objects.filter(request=request).first() if request else None
     return ClosingSeal(digest, final, request, stamp)
+
+
+# Contests over for at most this long get their closing record sealed by the job.
+SEAL_WITHIN = dt.timedelta(days=7)
+
+
+def seal_closed_contests(now: dt.datetime) -> int:
+    """Request a timestamp for the closing record of every contest over (in its zone) for
+    at most SEAL_WITHIN that has none yet, in the portal's language; return how many.
+    The job stamp_timestamps runs it, so a record is sealed even if nobody prints it."""
+    sealed = set(
+        TimestampRequest.objects.filter(kind=timestamps.CLOSING_RECORD).values_list(
+            "reference", flat=True
+        )
+    )
+    utc_today = now.date()
+    recent = Contest.objects.filter(
+        end__lt=utc_today + dt.timedelta(days=1), end__gte=utc_today - SEAL_WITHIN
+    ).exclude(code__in=sealed)
+    requested = 0
+    for contest in recent:
+        today = contest.local_date(now)
+        if today <= contest.end:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            if closing_seal(whole_contest_report(contest), today).request is not None:
+                requested += 1
+    return requested
