@@ -19,6 +19,7 @@ from prometheus_client import REGISTRY
 
 from contests import jobs
 from contests.evidence import timestamps
+from contests.evidence.configuration import check_timestamping
 from contests.models import DayPlan, PlanDocument, Timestamp, TimestampRequest
 from contests.moments.audit import check_plan, recompute_commitment
 from contests.moments.claiming import ensure_plans
@@ -205,3 +206,12 @@ def test_the_job_seals_the_closing_record_of_a_contest_just_over(tsa, make_conte
     assert sealed.reference == "C0001" and sealed.timestamp.token
     jobs.run("stamp_timestamps")
     assert TimestampRequest.objects.filter(kind=timestamps.CLOSING_RECORD).count() == 1
+
+
+def test_a_tsa_without_a_usable_ca_stops_a_deployment(tsa):
+    assert check_timestamping(None) == []
+    with override_settings(TSA_CA_CERTIFICATE=""):
+        [error] = check_timestamping(None)
+    assert error.id == "contests.E101"
+    with override_settings(TSA_URL=""):
+        assert check_timestamping(None) == []
