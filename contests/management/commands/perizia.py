@@ -47,5 +47,8 @@ class Command(BaseCommand):
                 else:
                     self.stdout.write(f"{indent}  - {item}")
         else:
-            shown = "-" if value is None else value
+            if isinstance(value, bool):
+                shown = _("yes") if value else _("no")
+            else:
+                shown = "-" if value is None else value
             self.stdout.write(f"{indent}{label}: {shown}")
