@@ -215,3 +215,24 @@ def test_a_tsa_without_a_usable_ca_stops_a_deployment(tsa):
     assert error.id == "contests.E101"
     with override_settings(TSA_URL=""):
         assert check_timestamping(None) == []
+
+
+def test_a_plan_rewritten_and_stamped_again_still_shows_its_first_token(tsa, tomorrow_planned):
+    """The owner rewrites a plan before its day and lets the job stamp the new commitment:
+    the first token, of the commitment published before, still says it was rewritten."""
+    plan = tomorrow_planned
+    jobs.run("stamp_timestamps")
+    moment = plan.moments.order_by("at").last()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE contests_winningmoment SET at = %s WHERE id = %s",
+            [moment.at - dt.timedelta(seconds=1), moment.pk],
+        )
+        cursor.execute(
+            "UPDATE contests_dayplan SET commitment = %s WHERE id = %s",
+            [recompute_commitment(plan), plan.pk],
+        )
+    jobs.run("stamp_timestamps")
+    assert Timestamp.objects.count() == 2
+    plan.refresh_from_db()
+    assert "the token stamps" in check_plan(plan).problem

@@ -50,6 +50,10 @@ class TimestampInvalid(Exception):
     """A token or a TSA's answer that does not prove what it should."""
 
 
+class ImprintMismatch(TimestampInvalid):
+    """A token that stamps another digest."""
+
+
 def enabled() -> bool:
     return bool(settings.TSA_URL)
 
@@ -192,7 +196,7 @@ def verify_token(token: bytes, digest: str, roots: Iterable[x509.Certificate]) -
         raise TimestampInvalid(f"not an RFC 3161 token: {exc}") from None
     imprint = response.tst_info.message_imprint
     if imprint.message != bytes.fromhex(digest):
-        raise TimestampInvalid(f"the token stamps {imprint.message.hex()}, not {digest}")
+        raise ImprintMismatch(f"the token stamps {imprint.message.hex()}, not {digest}")
     roots = list(roots)
     if roots:
         builder = VerifierBuilder()
@@ -313,8 +317,10 @@ def plan_timestamp_problem(plan: DayPlan, roots=None) -> str | None:
 def token_problem(
     tokens: list[bytes], commitment: str, first_moment: dt.datetime | None, roots=None
 ) -> str | None:
-    """None when one of `tokens` proves `commitment` existed before `first_moment`."""
-    problems = []
+    """None when one of `tokens` proves `commitment` existed before `first_moment`, and
+    none of them stamps anything else: a token of another commitment for the same record
+    means the record was rewritten after it was stamped."""
+    problems, rewritten, proven = [], [], False
     try:
         roots = trusted_roots() if roots is None else roots
     except TimestampInvalid as exc:
@@ -322,6 +328,9 @@ def token_problem(
     for token in tokens:
         try:
             stamped_at = verify_token(bytes(token), commitment, roots)
+        except ImprintMismatch as exc:
+            rewritten.append(str(exc))
+            continue
         except TimestampInvalid as exc:
             problems.append(str(exc))
             continue
@@ -331,5 +340,9 @@ def token_problem(
                 f"{first_moment.astimezone(dt.UTC).isoformat()}"
             )
             continue
+        proven = True
+    if rewritten:
+        return "; ".join(rewritten)
+    if proven:
         return None
     return "; ".join(problems) or "no timestamp token"
