@@ -336,5 +336,10 @@ class WinReviewAdmin(ReadOnlyAdmin, HistoryAdmin):
 
 
 # The API clients and their tokens: contests/admin_clients.py. The history, audit events,
-# users and two-factor devices: contests/admin_accounts.py.
-from . import admin_accounts, admin_clients  # noqa: E402, F401
+# users and two-factor devices: contests/admin_accounts.py. The trusted timestamps:
+# contests/admin_evidence.py.
+from . import (  # noqa: E402, F401
+    admin_accounts,
+    admin_clients,
+    admin_evidence,
+)

@@ -27,6 +27,9 @@ _EVERYTHING_VIEWABLE = [
         "historicalapitoken",
         "historicalwinreview",
         "auditevent",
+        # The trusted timestamps (docs/auditing.md).
+        "timestamprequest",
+        "timestamp",
     ]
 ]
 

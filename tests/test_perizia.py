@@ -15,7 +15,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from contests.evidence import perizia, source_files, timestamps
-from contests.models import TimestampRequest
+from contests.models import Timestamp, TimestampRequest
 from contests.moments.claiming import ensure_plans
 from tests.servers import ROOT
 from tests.tsa import local_tsa
@@ -164,3 +164,12 @@ def test_the_closing_record_is_timestamped_once_the_contest_is_over(stamped, sta
     page = staff_client.get(f"/contests/C0001/report/{period}")
     assert "timestamped by the time-stamping authority" in page.content.decode()
     assert TimestampRequest.objects.filter(kind=timestamps.CLOSING_RECORD).count() == 1
+
+
+def test_auditors_read_the_timestamps_in_the_admin(stamped, auditor_client):
+    stamp = Timestamp.objects.get()
+    assert auditor_client.get("/admin/contests/timestamprequest/").status_code == 200
+    assert auditor_client.get("/admin/contests/timestamp/").status_code == 200
+    page = auditor_client.get(f"/admin/contests/timestamp/{stamp.pk}/change/")
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert timestamps.encoded(stamp.token).encode() in page.content
