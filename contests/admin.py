@@ -336,6 +336,7 @@ class WinReviewAdmin(ReadOnlyAdmin, HistoryAdmin):
 
 
 # The API clients and their tokens: contests/admin_clients.py. The history, audit events,
-# users and two-factor devices: contests/admin_accounts.py.
-# The promoter, the participant register and the recovery draws: contests/admin_closing.py.
-from . import admin_accounts, admin_clients, admin_closing  # noqa: E402, F401
+# users and two-factor devices: contests/admin_accounts.py. The promoter, the participant
+# register and the recovery draws: contests/admin_closing.py. The trusted timestamps:
+# contests/admin_evidence.py.
+from . import admin_accounts, admin_clients, admin_closing, admin_evidence  # noqa: E402, F401

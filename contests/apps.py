@@ -15,3 +15,8 @@ class ContestsConfig(AppConfig):
         from . import accounts, database_guards, signals  # noqa: F401
 
         post_migrate.connect(database_guards.reinstall_after_migrate, sender=self)
+        # The perizia compares the running source files with the build's (issue 18); the
+        # deploy check of the TSA's settings.
+        from .evidence import configuration, perizia  # noqa: F401
+
+        perizia.remember_start_digest()

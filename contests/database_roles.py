@@ -66,6 +66,9 @@ RULES: dict[str, Grant] = {
     "contests.RecoveryExclusion": Grant(APPEND),
     "contests.RecoveryPick": Grant(APPEND),
     "contests.RecoveryReplacement": Grant(APPEND),
+    # Trusted timestamps: what must be stamped, and the TSA's tokens.
+    "contests.TimestampRequest": Grant(APPEND),
+    "contests.Timestamp": Grant(APPEND),
     # Django's own.
     "auth.User": Grant(ALL),
     "auth.Group": Grant(ALL),

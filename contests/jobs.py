@@ -33,7 +33,9 @@ from portal.celery_app import RUN_JOB, app
 from portal.request_id import current_request_id
 
 from . import metrics
+from .evidence import timestamps
 from .models import Contest, WinningMoment
+from .staff.closing_seal import seal_closed_contests
 
 log = logging.getLogger("contests.jobs")
 
@@ -169,6 +171,25 @@ def verify_plans() -> str:
     metrics.PLANS_MISMATCHED.set(0)
     lines = out.getvalue().splitlines()
     return lines[-1] if lines else "no plans"
+
+
+@job("stamp_timestamps", lock_seconds=10 * 60)
+def stamp_timestamps() -> str:
+    """Request a trusted timestamp for every plan not over yet that has none, and ask the
+    TSA for every pending one: a failure is retried at the next run (every minute)."""
+    if not timestamps.enabled():
+        metrics.PLANS_UNSTAMPED.set(0)
+        metrics.TIMESTAMPS_PENDING.set(0)
+        return "TSA_URL is not set: nothing is timestamped"
+    now = timezone.now()
+    requested = timestamps.request_plan_timestamps(now) + seal_closed_contests(now)
+    stamped, failed = timestamps.stamp_pending()
+    metrics.TIMESTAMPS_PENDING.set(timestamps.pending().count())
+    metrics.PLANS_UNSTAMPED.set(timestamps.unstamped_plans(timezone.now()))
+    summary = f"{requested} requested, {stamped} stamped, {failed} failed"
+    if failed:
+        raise JobFailed(f"{summary}: the TSA did not stamp (retried at the next run)")
+    return summary
 
 
 @job("purge_player_data", lock_seconds=60 * 60)

@@ -74,6 +74,16 @@ PLANS_MISMATCHED = Gauge(
     "Stored day plans that did not match their seal at the last verify_plans run.",
     multiprocess_mode="mostrecent",
 )
+PLANS_UNSTAMPED = Gauge(
+    "portal_plans_unstamped",
+    "Sealed plans of days under way with no trusted timestamp yet (0 when TSA_URL is unset).",
+    multiprocess_mode="mostrecent",
+)
+TIMESTAMPS_PENDING = Gauge(
+    "portal_timestamps_pending",
+    "Digests waiting for their trusted timestamp at the last stamp_timestamps run.",
+    multiprocess_mode="mostrecent",
+)
 HTTP_RESPONSES = Counter(
     "portal_http_responses_total",
     "Answers of every view (plays, staff pages, admin), by status class: 2xx ... 5xx.",

@@ -319,6 +319,7 @@ class Prize(models.Model):
 # Defined beside this module, imported here so that Django and every import find them.
 from .audit_records import AuditEvent, AuditEventKind, PlanDocument, PlanDocumentPart  # noqa: E402
 from .client_records import ApiClient, ApiToken  # noqa: E402
+from .evidence_records import Timestamp, TimestampRequest  # noqa: E402
 from .plan_records import DayPlan, WinningMoment  # noqa: E402
 from .play_records import IdempotentAnswer, PlayCount, PlayStateVersion  # noqa: E402
 from .recovery_records import Participant, Promoter, RecoveryDraw, RecoveryPick  # noqa: E402
@@ -328,3 +329,4 @@ __all__ = ["ApiClient", "ApiToken", "AuditEvent", "AuditEventKind", "IdempotentA
 __all__ += ["PlanDocument", "PlanDocumentPart", "PlayCount", "PlayStateVersion"]
 __all__ += ["DayPlan", "ReviewStatus", "Win", "WinReview", "WinningMoment"]
 __all__ += ["Participant", "Promoter", "RecoveryDraw", "RecoveryPick"]
+__all__ += ["Timestamp", "TimestampRequest"]

@@ -35,6 +35,9 @@ _EVERYTHING_VIEWABLE = [
         "recoveryexclusion",
         "recoverypick",
         "recoveryreplacement",
+        # The trusted timestamps (docs/auditing.md).
+        "timestamprequest",
+        "timestamp",
     ]
 ]
 

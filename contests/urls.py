@@ -2,7 +2,7 @@ from django.urls import path
 
 from .play import recovery as recovery_page
 from .play import views as play_views
-from .staff import recovery_views, report_views
+from .staff import perizia_views, recovery_views, report_views
 from .staff import views as staff_views
 
 app_name = "contests"
@@ -48,4 +48,7 @@ urlpatterns = [
     path("winners/export.xlsx", staff_views.winners_export_xlsx, name="winners_export_xlsx"),
     path("winners/<int:pk>/", staff_views.win_detail, name="win_detail"),
     path("openapi.json", play_views.openapi_document, name="openapi"),
+    # The perizia data sheet, for auditors (issue 18).
+    path("perizia/", perizia_views.perizia_page, name="perizia"),
+    path("perizia.json", perizia_views.perizia_json, name="perizia_json"),
 ]

@@ -397,3 +397,4 @@ JOB_PLAN_DAYS = env.int("JOB_PLAN_DAYS", default=2)
 PLAYER_DATA_RETENTION_DAYS = env.int("PLAYER_DATA_RETENTION_DAYS", default=90)
 # Where the job worker serves its own /metrics (Prometheus scrapes it); unset: nowhere.
 JOB_METRICS_PORT = env.int("JOB_METRICS_PORT", default=0)
+from portal.settings_evidence import *  # noqa: E402, F403 (evidence, issue 18: TSA_*, PERIZIA_*)

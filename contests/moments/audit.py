@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 
+from ..evidence import timestamps
 from ..models import Contest, DayPlan, PlanDocument, PlanDocumentPart
 from .rules import expire_after_of, rule_lines
 from .sealing import Seal, moment_line
@@ -55,6 +56,8 @@ def check_plan(plan: DayPlan) -> Mismatch | None:
     # award (or refuse) moments against the plan's own rules.
     if plan.expire_after != expire_after_of(rule_lines(plan)):
         return Mismatch(plan, "the expiry the claim uses differs from the sealed rule")
+    if (problem := timestamps.plan_timestamp_problem(plan)) is not None:
+        return Mismatch(plan, f"timestamp: {problem}")
     return None
 
 
@@ -66,11 +69,15 @@ def _plans(contest: Contest, day: dt.date) -> list[DayPlan]:
     )
 
 
-def _entry(plan: DayPlan) -> dict:
+def _entry(plan: DayPlan, stamps: dict) -> dict:
+    # The commitment's RFC 3161 token (base64 DER), None until the TSA has stamped it.
+    stamp = next(iter(stamps.get(plan.pk, [])), None)
     entry = {
         "prize": plan.prize.code,
         "moment_count": plan.moment_count,
         "commitment": plan.commitment,
+        "timestamp_token": timestamps.encoded(stamp.token) if stamp else None,
+        "timestamped_at": stamp.stamped_at.isoformat() if stamp else None,
         "made_at": plan.made_at.isoformat(),
         "window_start": plan.window_start.isoformat(),
         "window_end": plan.window_end.isoformat(),
@@ -102,9 +109,10 @@ def public_plans(contest: Contest, day: dt.date, now: dt.datetime) -> dict | Non
     if not plans:
         return None
     revealed = all(now >= plan.window_end for plan in plans)
+    stamps = timestamps.plan_stamps(plans)
     described = []
     for plan in plans:
-        entry = _entry(plan)
+        entry = _entry(plan, stamps)
         if revealed:
             entry["salt"] = plan.salt
             entry["moments"] = list(_moment_lines(plan))
@@ -117,8 +125,9 @@ def _revealed_text(contest: Contest, day: dt.date, plans: list[DayPlan]) -> Iter
     text JsonResponse would write for it, without ever holding the moments in memory."""
     header = json.dumps(_header(contest, day, revealed=True))
     yield '{"data": ' + header[:-1] + ', "plans": ['
+    stamps = timestamps.plan_stamps(plans)
     for number, plan in enumerate(plans):
-        entry = json.dumps({**_entry(plan), "salt": plan.salt})
+        entry = json.dumps({**_entry(plan, stamps), "salt": plan.salt})
         yield (", " if number else "") + entry[:-1] + ', "moments": ['
         first = True
         for line in _moment_lines(plan):
@@ -145,13 +154,16 @@ def _parts(pieces: Iterator[str]) -> Iterator[str]:
 def published_document(contest: Contest, day: dt.date, now: dt.datetime) -> PlanDocument | None:
     """The stored document of a finished day's plans, built now if this is the first ask.
 
-    None when the day has no plans, or is not over yet (then public_plans describes it).
+    None when the day has no plans, or is not over yet, or a plan's timestamp is still on
+    its way (then public_plans describes it, and the document is stored once it is in).
     """
     stored = PlanDocument.objects.filter(contest=contest, day=day).first()
     if stored is not None:
         return stored
     plans = _plans(contest, day)
     if not plans or not all(now >= plan.window_end for plan in plans):
+        return None
+    if timestamps.awaiting_stamp(plans):
         return None
     try:
         with transaction.atomic():

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import participants
+from ..evidence import timestamps
 from ..models import (
     AuditEvent,
     AuditEventKind,
@@ -109,7 +110,12 @@ def _first_wins(contest: Contest) -> dict[tuple[int | None, str], Win]:
 
 
 def prize_counts(contest: Contest) -> list[tuple[object, int, int, int]]:
-    """Per prize, by code: (prize, moments planned, wins, wins disqualified)."""
+    """Per prize, by code: (prize, moments planned, wins, wins disqualified).
+
+    A prize with a stock (docs/design.md, "Draw rules") never offers more than its stock:
+    a moment that expired unclaimed went back to the stock and was planned again on a
+    later day, so its plans may hold more moments than there were prizes.
+    """
     planned = dict(
         DayPlan.objects.filter(prize__contest=contest)
         .values("prize")
@@ -128,12 +134,16 @@ def prize_counts(contest: Contest) -> list[tuple[object, int, int, int]]:
     return [
         (
             prize,
-            planned.get(prize.pk, 0),
+            _offered(prize, planned.get(prize.pk, 0)),
             wins.get(prize.pk, {}).get("won", 0),
             wins.get(prize.pk, {}).get("disqualified", 0),
         )
         for prize in contest.prizes.order_by("code")
     ]
+
+
+def _offered(prize, planned: int) -> int:
+    return planned if prize.stock is None else min(prize.stock, planned)
 
 
 def freeze(contest: Contest, actor: Actor, now: dt.datetime | None = None) -> RecoveryDraw:
@@ -178,8 +188,6 @@ def _freeze(contest: Contest, actor: Actor, now: dt.datetime) -> RecoveryDraw:
         eligible.append(procedure.Entrant(entrant, entries))
     text = procedure.canonical_text(eligible)
     seed = secrets.token_bytes(SEED_BYTES)
-    # Integration: the participants digest and the seed commitment are made here; their
-    # RFC 3161 timestamps would be requested for draw.participants_sha256/seed_sha256.
     draw = RecoveryDraw.objects.create(
         contest=contest,
         state=RecoveryState.FROZEN,
@@ -194,6 +202,10 @@ def _freeze(contest: Contest, actor: Actor, now: dt.datetime) -> RecoveryDraw:
         frozen_at=now,
         frozen_by=actor.name[:150],
     )
+    # Both digests are published now: a trusted timestamp (when a TSA is configured)
+    # proves that the list and the seed were fixed before the draw.
+    for digest in (draw.participants_sha256, draw.seed_sha256):
+        timestamps.request_timestamp(timestamps.RECOVERY_DRAW, contest.code, digest, now)
     for exclusion in excluded:
         exclusion.draw = draw
     RecoveryExclusion.objects.bulk_create(excluded, batch_size=2000)

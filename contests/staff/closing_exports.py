@@ -3,11 +3,8 @@ participants as CSV, and the record's digest. Formula-safe like every export (ex
 """
 
 import csv
-import hashlib
 from collections.abc import Iterator
 from decimal import Decimal
-
-from django.utils import translation
 
 from ..models import ApiClient, RecoveryDraw
 from ..recovery import procedure
@@ -137,13 +134,3 @@ def participant_lines(draw: RecoveryDraw, dialect: type[csv.Dialect]) -> Iterato
         name = names.get(int(client), "") if client else ""
         row = [entrant, client, name, player, entries, procedure.pseudonym(entrant), reason]
         yield writer.writerow(safe_row(row))
-
-
-def closing_record_sha256(lines: Iterator[str]) -> str:
-    """SHA-256 of the report CSV's UTF-8 bytes, as downloaded in English (the default
-    dialect, the whole contest): the digest the signed record names."""
-    digest = hashlib.sha256()
-    with translation.override("en"):
-        for line in lines:
-            digest.update(line.encode("utf-8"))
-    return digest.hexdigest()

@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from ..models import Contest, Win
 from .access import staff_required
-from .closing_exports import closing_record_lines, closing_record_sha256
+from .closing_exports import closing_record_lines
 from .closing_record import closing_record
+from .closing_seal import closing_seal
 from .draw_rules import contest_rules
 from .exports import (
     CHUNK_SIZE,
@@ -81,14 +82,8 @@ def closing_report_page(request: HttpRequest, code: str) -> HttpResponse:
     }
     if period is not None:
         report = closing_report(contest, *period)
-        record = closing_record(contest, now)
-        whole = (report.start, report.end) == (contest.start, contest.end)
         context.update(
-            record=record,
-            # The digest a notary's signature covers: only of the whole contest, once closed.
-            record_sha256=closing_record_sha256(closing_record_lines(report, record))
-            if whole and record.state == "closed"
-            else None,
+            record=closing_record(contest, now),
             recovery_url=request.build_absolute_uri(
                 reverse("contests:recovery_draw", args=[contest.code])
             ),
@@ -97,6 +92,7 @@ def closing_report_page(request: HttpRequest, code: str) -> HttpResponse:
             includes_today=report.end >= today,
             columns=REPORT_COLUMNS,
             winners=_LazyRows(report.winners(), REPORT_COLUMNS, report.total.awarded),
+            seal=closing_seal(report, today),
         )
     return render(request, "contests/closing_report.html", context, status=400 if invalid else 200)
 
