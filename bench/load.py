@@ -32,6 +32,8 @@ def write_config(config: dict, path: Path) -> Path:
     lines.append(f"users {config.get('users', 0)}")
     if config.get("token"):
         lines.append(f"token {config['token']}")
+    if config.get("close"):
+        lines.append("close 1")
     path.write_text("\n".join(lines) + "\n")
     return path
 

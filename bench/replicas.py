@@ -133,6 +133,9 @@ class Replicas:
             "redis_commands": commands,
             "postgres_xacts_per_answer": round((xacts_after - xacts_before) / answers, 4),
             "postgres_xacts_per_s": round((xacts_after - xacts_before) / seconds, 1),
+            # Every connection to the bench database: the masters', the single server's
+            # (idle meanwhile) and this process's.
+            "postgres_backends": len(pg_after) + 1,
             "load_average": os.getloadavg()[0],
         }
 
@@ -140,13 +143,16 @@ class Replicas:
         """The losing and (if it has contests) the mixed plays, through Nginx, after the same
         warm-up and for as long as the single server's runs; figures into `results`."""
         args = self.bench.args
-        for base in ("losing", "mixed"):
-            if base == "mixed" and not configs["mixed"]["contests"]:
+        runs = {"losing": configs["losing"], "mixed": configs["mixed"],
+                # Every play on a new connection: Nginx's TLS handshake included.
+                "losing-new-tls": {**configs["losing"], "close": True}}  # fmt: skip
+        for base, config in runs.items():
+            if base == "mixed" and not config["contests"]:
                 continue
             name = f"replicas-{base}"
             if args.warmup:
-                self.run(configs[base], args.warmup, args.connections)
-            figures = self.run(configs[base], args.duration, args.connections)
+                self.run(config, args.warmup, args.connections)
+            figures = self.run(config, args.duration, args.connections)
             results.setdefault(name, []).append(figures)
             print_row(name, figures)
 
@@ -176,7 +182,8 @@ def print_row(name: str, figures: dict) -> None:
         f"postgres {figures['postgres_cpu_us']:5.0f} us  "
         f"redis {figures['redis_ops_per_answer']:.3f} ops  "
         f"pg {figures['postgres_xacts_per_answer']:.4f} xacts /answer "
-        f"({figures['postgres_xacts_per_s']:.0f}/s)  load {figures['load_average']:.1f}"
+        f"({figures['postgres_xacts_per_s']:.0f}/s, {figures['postgres_backends']} backends)  "
+        f"load {figures['load_average']:.1f}"
     )
 
 

@@ -194,7 +194,9 @@ def run(bench: Bench, args, started_at: dt.datetime, load_before) -> int:
         scenarios.remove(REPLICAS)
         replicas = Replicas(bench, args.replicas, args.replica_workers)
         if not args.no_burst:
-            replica_burst = burst_contests(zone, count=args.replica_burst_contests, prefix="R")
+            # The single server's 2 000 moments, spread over more contests.
+            count = args.replica_burst_contests
+            replica_burst = burst_contests(zone, perday=2000 // count, count=count, prefix="R")
     bench.start_server()
     if replicas:
         replicas.start(RESULTS / "replicas")
