@@ -163,7 +163,6 @@ class Replicas:
         started = dt.datetime.now(dt.UTC)
         figures = self.run({"contests": codes}, seconds, connections)
         outcome = burst_outcome(codes, figures, started, connections)
-        print_burst(outcome, len(codes), connections)
         spent = outcome["seconds_until_all_won"]
         if spent and outcome["wins"]:
             outcome["claims_per_s"] = round(outcome["wins"] / spent, 1)
@@ -172,6 +171,7 @@ class Replicas:
             outcome["postgres_cpu_us_per_claim"] = round(
                 figures["postgres_cpu_us"] * figures["requests"] / outcome["wins"], 1
             )
+        print_burst(outcome, len(codes), connections)
         return outcome
 
 
