@@ -146,6 +146,10 @@ def make_day(make_contest, start: dt.datetime, end: dt.datetime) -> tuple[list[P
             )
     edited = {code: contest_with_plan(make_contest, code, due=0, later=2)
               for code in ("EDIT-CAP", "EDIT-PRIVATE", "EDIT-TOKEN")}  # fmt: skip
+    # Never drawn (WMAX, and played without a user), so never planned: its end may still
+    # move before today (a played contest's may not, Contest.played_rule_errors).
+    make_contest("EDIT-END", start=today - dt.timedelta(days=1), end=today + dt.timedelta(days=1),
+                 time_zone=zone, wmax=1)  # fmt: skip
     brand = ApiClient.objects.create(name="Brand")
     brand.contests.add(Contest.objects.get(code="DAY-P"), edited["EDIT-TOKEN"])
     _, driving = issue_token(brand)
@@ -214,6 +218,7 @@ def test_three_skewed_replicas_award_every_prize_once_in_time_and_survive_a_kill
         assert direct.status(server, "contest=EDIT-CAP") == 200
         assert direct.status(server, "contest=EDIT-PRIVATE") == 200
         assert direct.status(server, "contest=EDIT-TOKEN", bearer) == 200
+        assert direct.status(server, "contest=EDIT-END") == 400  # "User missing"
 
     seen = {}
     with Driver(edge, plays) as driver:
@@ -229,6 +234,11 @@ def test_three_skewed_replicas_award_every_prize_once_in_time_and_survive_a_kill
 
         edits["brand"].contests.add(Contest.objects.get(code="EDIT-PRIVATE"))
         seen["private"] = direct.honoured(servers, "contest=EDIT-PRIVATE", 401)
+
+        ended = Contest.objects.get(code="EDIT-END")
+        ended.end = ended.start  # yesterday: the contest is over
+        ended.save()
+        seen["ended"] = direct.honoured(servers, "contest=EDIT-END", 422)
 
         # Mid-run: some prizes won, some still to fall due. Kill the replica on time.
         while dt.datetime.now(dt.UTC) < start + WINDOW * 0.4:
