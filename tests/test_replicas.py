@@ -3,11 +3,11 @@
 Three gunicorn masters, each with the memory of its own processes as three machines would
 have, their wall clocks 5 s slow, right and 5 s fast (libfaketime), behind one Nginx
 upstream, on one PostgreSQL and one Redis, play a compressed day: every contest's moments
-fall due within half a minute. Meanwhile a token is revoked, a contest is capped and another
-made private, and each replica must honour each change within PLAY_MEMORY_MAX_AGE; then the
-replica on time is killed outright (SIGKILL to its process group) while moments are still
-due. In the end every prize is won exactly perday times, never before its moment by the
-database's clock, and every winning answer has its row.
+fall due within half a minute. Meanwhile a token is revoked, a contest capped, another made
+private and a third ended, and each replica must honour each change within
+PLAY_MEMORY_MAX_AGE; then the replica on time is killed outright (SIGKILL to its process
+group) while moments are still due. In the end every prize is won exactly perday times,
+never before its moment by the database's clock, and every winning answer has its row.
 """
 
 import contextlib
@@ -298,6 +298,9 @@ def test_three_skewed_replicas_award_every_prize_once_in_time_and_survive_a_kill
     assert all(by_replica.values()), "Nginx balanced over all three"
     winners = {w.request_id for w in Win.objects.all()}
     print({skew: len(rids & winners) for skew, rids in by_replica.items()}, "wins per replica")
+    # The killed replica had won prizes, whose rows are there (check_invariants), and the
+    # first play Nginx passed to it after the kill was answered 502.
+    assert by_replica[KILLED] & winners and outcome.statuses[502] >= 1
 
     # The fast replica's own clock said a moment was due, the database's said not yet:
     # it asked, and lost. Its play log's times are its own clock's.
