@@ -2,8 +2,10 @@
 balancer, for the capacity model in docs/scaling.md.
 
 Each round, after the single-server scenarios, wrk plays the losing and the mixed contests
-through Nginx's HTTPS (`replicas-losing`, `replicas-mixed`); once, at the end, a burst over
-more contests than the single server's (`replicas-burst`). Besides wrk's figures it counts,
+through Nginx's HTTPS (`replicas-losing`, `replicas-mixed`), and the losing ones again with
+a new connection, so a TLS handshake, for every play (`replicas-losing-new-tls`); once, at
+the end, the burst's 2 000 moments over more contests than the single server's
+(`replicas-burst`). Besides wrk's figures it counts,
 per answer: the CPU time of every gunicorn process, of Nginx, and of the PostgreSQL backends
 serving the bench database (/proc); the Redis commands (a private redis-server, so that
 INFO commandstats counts these plays only); PostgreSQL's transactions (pg_stat_database,
