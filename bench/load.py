@@ -4,6 +4,7 @@ gunicorn's processes spent meanwhile."""
 import contextlib
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from harness.servers import Server, start
@@ -31,6 +32,8 @@ def write_config(config: dict, path: Path) -> Path:
     lines.append(f"users {config.get('users', 0)}")
     if config.get("token"):
         lines.append(f"token {config['token']}")
+    if config.get("close"):
+        lines.append("close 1")
     path.write_text("\n".join(lines) + "\n")
     return path
 
@@ -44,17 +47,23 @@ def wrk(
     threads: int,
     workdir: Path,
     running: list[Server],
+    url: str | None = None,
+    measured: Sequence[Server] = (),
 ) -> dict:
     """Run wrk for `seconds` with the Lua script and `config`; return its figures.
 
     wrk runs in a process group of its own, listed in `running` meanwhile, so that whoever
-    stops the benchmark (Ctrl-C, a failure) stops it too.
+    stops the benchmark (Ctrl-C, a failure) stops it too. It loads `url` (the server's own
+    by default: Nginx's for the replicas) and counts the CPU time of `measured` (the server
+    by default: every gunicorn master behind Nginx for the replicas).
     """
     config_file = write_config(config, workdir / "wrk-config.txt")
     output = workdir / "wrk-output.txt"
-    cpu_before = server_cpu(server)
+    measured = list(measured) or [server]
+    cpu_before = sum(server_cpu(s) for s in measured)
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
-               "--timeout", "5s", "-s", str(LUA), server.url, "--", str(config_file)]  # fmt: skip
+               "--timeout", "5s", "-s", str(LUA), url or server.url, "--",
+               str(config_file)]  # fmt: skip
     load = start(command, log=output)
     running.append(load)
     try:
@@ -65,7 +74,7 @@ def wrk(
     out = output.read_text()
     if returncode != 0:
         raise RuntimeError(f"wrk failed ({returncode}):\n{out}")
-    cpu = server_cpu(server) - cpu_before
+    cpu = sum(server_cpu(s) for s in measured) - cpu_before
     [line] = [line for line in out.splitlines() if line.startswith("BENCH-JSON ")]
     raw = json.loads(line.removeprefix("BENCH-JSON "))
     seconds_run = raw["duration_us"] / 1e6

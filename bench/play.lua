@@ -8,6 +8,8 @@
 --   contest CODE                 one line per contest, picked at random per request
 --   users N                      add &user=pN with N random players (0: no user)
 --   token TOKEN                  send Authorization: Bearer TOKEN
+--   close 1                      send Connection: close (a new connection, and TLS
+--                                handshake through Nginx, for every request)
 
 local threads = {}
 local counter = 0
@@ -32,6 +34,7 @@ function init(args)
       elseif key == "contest" then table.insert(codes, value)
       elseif key == "users" then users = tonumber(value)
       elseif key == "token" then headers["Authorization"] = "Bearer " .. value
+      elseif key == "close" then headers["Connection"] = "close"
       end
    end
    math.randomseed(os.time() * 100 + id)

@@ -20,7 +20,9 @@ from pathlib import Path
 
 from bench import report
 from bench.load import wrk
+from bench.replicas import Replicas
 from bench.scenarios import (
+    REPLICAS,
     SCENARIOS,
     audit,
     burst_contests,
@@ -55,8 +57,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--scenarios",
         default=",".join(SCENARIOS),
-        help="comma-separated, in this order each round",
+        help=f"comma-separated, in this order each round; add {REPLICAS} for N masters "
+        "behind one Nginx (bench/replicas.py)",
     )
+    parser.add_argument("--replicas", type=int, default=3, help="gunicorn masters (default 3)")
+    parser.add_argument("--replica-workers", type=int, default=2, help="workers per master")
+    parser.add_argument("--replica-burst-contests", type=int, default=40)
     parser.add_argument("--no-burst", action="store_true")
     parser.add_argument("--no-planning", action="store_true", help="skip the planning costs")
     parser.add_argument(
@@ -183,7 +189,19 @@ def run(bench: Bench, args, started_at: dt.datetime, load_before) -> int:
     mixed, token = mixed_contests(zone, args.mixed_perday) if "mixed" in scenarios else ([], "")
     burst = [] if args.no_burst else burst_contests(zone)
     configs = configurations(losing, mixed, token)
+    replicas, replica_burst = None, []
+    if REPLICAS in scenarios:
+        scenarios.remove(REPLICAS)
+        replicas = Replicas(bench, args.replicas, args.replica_workers)
+        if not args.no_burst:
+            # The single server's 2 000 moments, spread over more contests.
+            count = args.replica_burst_contests
+            replica_burst = burst_contests(zone, perday=2000 // count, count=count, prefix="R")
     bench.start_server()
+    if replicas:
+        replicas.start(RESULTS / "replicas")
+        print(f"Replicas: {args.replicas} masters of {args.replica_workers} workers behind "
+              f"Nginx at {replicas.url}, a private Redis at {replicas.redis.url}")  # fmt: skip
     print(
         f"gunicorn: {args.workers} sync workers at {bench.server.url}; wrk: {args.threads} "
         f"thread(s), {args.connections} connections, {args.duration} s per run, "
@@ -199,6 +217,8 @@ def run(bench: Bench, args, started_at: dt.datetime, load_before) -> int:
             figures = bench.wrk(configs[name], args.duration, args.connections)
             results[name].append(figures)
             report.print_row(name, figures)
+        if replicas:
+            replicas.run_round(configs, results)
 
     summary = report.medians(results)
     ratios = report.ratios(results)
@@ -223,6 +243,11 @@ def run(bench: Bench, args, started_at: dt.datetime, load_before) -> int:
         figures = bench.wrk({"contests": burst}, args.burst_duration, args.burst_connections)
         burst_figures = burst_outcome(burst, figures, started, args.burst_connections)
         report.print_burst(burst_figures, len(burst), args.burst_connections)
+    replica_burst_figures = None
+    if replica_burst:
+        replica_burst_figures = replicas.burst(
+            replica_burst, args.burst_duration, args.burst_connections
+        )
 
     planning = None
     bench.stop()
@@ -245,6 +270,7 @@ def run(bench: Bench, args, started_at: dt.datetime, load_before) -> int:
             "ratios": ratios,
             "checks": checks,
             "burst": burst_figures,
+            "replicas_burst": replica_burst_figures,
             "planning": planning,
             "play_log_lines": plays_logged,
         },
@@ -253,8 +279,9 @@ def run(bench: Bench, args, started_at: dt.datetime, load_before) -> int:
     print(f"Play log lines written by the server: {plays_logged}")
     print(f"Figures written to {args.output}")
     failures = losing_audit["wins"] + sum(c.get("plans_over_perday", 0) for c in checks.values())
-    if burst_figures and not burst_figures["exact"]:
-        failures += 1
+    for outcome in (burst_figures, replica_burst_figures):
+        if outcome and not outcome["exact"]:
+            failures += 1
     return 1 if failures else 0
 
 

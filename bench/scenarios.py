@@ -11,6 +11,8 @@ import zoneinfo
 # How far away the losing contests' only moment must be, so that no run can reach it.
 LOSING_MARGIN = dt.timedelta(hours=1)
 SCENARIOS = ("baseline", "losing", "losing-10", "losing-1000", "mixed")
+# N gunicorn masters behind one Nginx (bench/replicas.py), asked for by name only.
+REPLICAS = "replicas"
 
 
 def local_zone_at_hour(now: dt.datetime, hour: int) -> str:
@@ -78,12 +80,12 @@ def mixed_contests(zone: str, perday: int) -> tuple[list[str], str]:
     return codes, token
 
 
-def burst_contests(zone: str, perday: int = 200) -> list[str]:
-    """10 contests whose whole plan of `perday` moments fell due in the last 50 minutes."""
+def burst_contests(zone: str, perday: int = 200, count: int = 10, prefix: str = "B") -> list[str]:
+    """`count` contests whose whole plan of `perday` moments fell due in the last 50 minutes."""
     from contests.models import Contest, DayPlan, WinningMoment
     from contests.moments.planning import plan_moments
 
-    codes = [f"B{index}" for index in range(10)]
+    codes = [f"{prefix}{index}" for index in range(count)]
     now = dt.datetime.now(dt.UTC)
     for code in codes:
         create_contest(code, zone, perday=perday)

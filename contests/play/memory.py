@@ -33,6 +33,8 @@ from ..moments.planning import HOUR, day_bounds
 
 # Bounds the memory an attacker can fill with made-up codes, tokens or players.
 MEMORY_MAX_ENTRIES = 100_000
+# How long a play waits for a sibling thread's version check (seconds): one query's time.
+SIBLING_CHECK_WAIT = 0.1
 
 
 class ContestSnapshot:
@@ -139,16 +141,29 @@ class PlayMemory:
             remembered.clear()
 
     def _check_version(self) -> None:
-        """Forget everything once PlayStateVersion has moved; ask at most twice per max age."""
+        """Forget everything once PlayStateVersion has moved; ask at most twice per max age.
+
+        A play that comes while a sibling thread is asking waits for its answer (one query),
+        or it could answer from the memory that answer is about to discard, past the bound;
+        but not for long: a database that stopped answering holds up the asking thread only.
+        """
         now = time.monotonic()
-        if now < self._check_after or not self._lock.acquire(blocking=False):
+        if now < self._check_after:
+            return
+        if not self._lock.acquire(timeout=SIBLING_CHECK_WAIT):
+            # The sibling's query hangs: answer from memory, and wait again only when the
+            # next check is due.
+            self._check_after = now + settings.PLAY_MEMORY_MAX_AGE / 2
             return
         try:
-            self._check_after = now + settings.PLAY_MEMORY_MAX_AGE / 2
+            if time.monotonic() < self._check_after:
+                return  # the sibling has just asked
             try:
                 version = PlayStateVersion.current()
             except (DatabaseError, InterfaceError):
                 return  # nothing can change while the database is away
+            finally:
+                self._check_after = now + settings.PLAY_MEMORY_MAX_AGE / 2
             if version != self._version:
                 self.forget()
                 self._version = version
