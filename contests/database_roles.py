@@ -56,6 +56,24 @@ RULES: dict[str, Grant] = {
     "contests.IdempotentAnswer": Grant(APPEND_REMOVE),
     "contests.PlanDocument": Grant(APPEND),
     "contests.PlanDocumentPart": Grant(APPEND),
+    # A code is given to a win once, and redeemed once (contests/voucher_records.py).
+    "contests.Voucher": Grant(APPEND, update_columns=("win_id", "redeemed_at", "redeemed_via")),
+    "contests.WebhookEndpoint": Grant(ALL),
+    # The outbox (contests/webhook_records.py): events and attempts are the record of what
+    # was sent; a delivery moves from pending to delivered or dead.
+    "contests.WebhookEvent": Grant(APPEND, update_columns=("fanned_out",)),
+    "contests.WebhookDelivery": Grant(
+        APPEND,
+        update_columns=(
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "retry_until",
+            "last_status_code",
+            "delivered_at",
+        ),
+    ),
+    "contests.WebhookAttempt": Grant(APPEND),
     # Django's own.
     "auth.User": Grant(ALL),
     "auth.Group": Grant(ALL),

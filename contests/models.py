@@ -183,6 +183,8 @@ class Prize(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(PERDAY_MAX)],
         help_text=_("Wins per day. A change applies from the next day not yet planned."),
     )
+    # Set by the first import of voucher codes: each win then takes one (voucher_records.py).
+    has_voucher_pool = models.BooleanField(_("voucher pool"), default=False, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -218,8 +220,18 @@ from .audit_records import AuditEvent, AuditEventKind, PlanDocument, PlanDocumen
 from .client_records import ApiClient, ApiToken  # noqa: E402
 from .plan_records import DayPlan, WinningMoment  # noqa: E402
 from .play_records import IdempotentAnswer, PlayCount, PlayStateVersion  # noqa: E402
+from .voucher_records import RedeemedVia, Voucher, VoucherPool  # noqa: E402
+from .webhook_records import (  # noqa: E402
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from .win_records import ReviewStatus, Win, WinReview  # noqa: E402
 
 __all__ = ["ApiClient", "ApiToken", "AuditEvent", "AuditEventKind", "IdempotentAnswer"]
 __all__ += ["PlanDocument", "PlanDocumentPart", "PlayCount", "PlayStateVersion"]
 __all__ += ["DayPlan", "ReviewStatus", "Win", "WinReview", "WinningMoment"]
+__all__ += ["DeliveryStatus", "RedeemedVia", "Voucher", "WebhookAttempt", "WebhookDelivery"]
+__all__ += ["VoucherPool", "WebhookEndpoint", "WebhookEvent"]

@@ -27,6 +27,13 @@ _EVERYTHING_VIEWABLE = [
         "historicalapitoken",
         "historicalwinreview",
         "auditevent",
+        # Vouchers show their code only once a win took it; endpoints never their secret.
+        "voucher",
+        "voucherpool",
+        "webhookendpoint",
+        "webhookevent",
+        "webhookdelivery",
+        "webhookattempt",
     ]
 ]
 
@@ -39,6 +46,8 @@ ROLES: dict[str, list[str]] = {
         "add_winreview",
         "add_apiclient", "change_apiclient",
         "add_apitoken", "change_apitoken",
+        "add_voucher", "change_voucher", "change_voucherpool",
+        "add_webhookendpoint", "change_webhookendpoint", "change_webhookdelivery",
     ],
 }  # fmt: skip
 

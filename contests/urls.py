@@ -1,5 +1,6 @@
 from django.urls import path
 
+from .play import redeem
 from .play import views as play_views
 from .staff import report_views
 from .staff import views as staff_views
@@ -9,6 +10,7 @@ app_name = "contests"
 urlpatterns = [
     path("play/", play_views.play, name="play"),
     path("contests/<str:code>/plans/<str:day>/", play_views.day_plans, name="day_plans"),
+    path("vouchers/redeem/", redeem.redeem_voucher, name="redeem_voucher"),
     # The staff portal. New contests are made at /new-contest/, not /contests/new/, so
     # that no contest code can shadow the form's address.
     path("", staff_views.dashboard, name="dashboard"),

@@ -22,6 +22,7 @@ from ..models import Contest, DayPlan, Prize, Win, WinningMoment
 from .planning import day_bounds
 from .sealing import Seal, new_salt
 from .storing import draw_sealed, write_moments
+from .vouchers import NO_CODE_LEFT, announce_win, free_voucher, moments_for_vouchers
 
 
 def make_plan(
@@ -46,9 +47,12 @@ def _make_missing_plan(
     window_start = max(day_start, now)
     if window_start >= day_end:
         return None
+    count = moments_for_vouchers(prize, now, prize.perday)
+    if count == 0:
+        return None  # a voucher prize whose codes are all given or awaited
     salt = new_salt()
     seal = Seal(prize.contest.code, prize.code, day, salt)
-    offsets = draw_sealed(window_start, day_end, prize.perday, seal, rng)
+    offsets = draw_sealed(window_start, day_end, count, seal, rng)
     try:
         with transaction.atomic():
             plan = DayPlan(
@@ -56,7 +60,7 @@ def _make_missing_plan(
                 day=day,
                 window_start=window_start,
                 window_end=day_end,
-                moment_count=prize.perday,
+                moment_count=count,
                 made_at=now,
                 salt=salt,
                 commitment=seal.hexdigest(),
@@ -166,8 +170,11 @@ def claim_moment(
             return None
         if judged_by_database:
             now = moment.judged_at
+        voucher = free_voucher(moment.plan.prize)
         WinningMoment.objects.filter(pk=moment.pk).update(claimed=True)
-        return Win.objects.create(
+        if voucher is NO_CODE_LEFT:
+            return None  # no win without its code: the moment goes to no one
+        win = Win.objects.create(
             moment=moment,
             contest_id=contest_id,
             prize=moment.plan.prize,
@@ -177,6 +184,8 @@ def claim_moment(
             client_id=client_id,
             player=player,
         )
+        announce_win(win, voucher)
+        return win
 
 
 def _lock_player_day(contest_id: int, day: dt.date, client_id: int | None, player: str) -> None:
