@@ -23,8 +23,13 @@ class RedeemedVia(models.TextChoices):
 class Voucher(models.Model):
     """One single-use code of a prize's pool; given to at most one win, redeemed once."""
 
+    # No index of its own: the unique (prize, code) and the free codes' index lead with it.
     prize = models.ForeignKey(
-        "contests.Prize", on_delete=models.PROTECT, related_name="vouchers", verbose_name=_("prize")
+        "contests.Prize",
+        on_delete=models.PROTECT,
+        related_name="vouchers",
+        verbose_name=_("prize"),
+        db_index=False,
     )
     code = models.CharField(_("code"), max_length=VOUCHER_CODE_MAX_LENGTH)
     # One-to-one: the database itself refuses to give a code to two wins.

@@ -161,7 +161,7 @@ def claim_moment(
         else:
             due = due.filter(at__lte=now)
         moment = (
-            due.select_related("plan__prize")
+            due.select_related("plan__prize__contest")
             .filter(contest_id=contest_id, day=day, claimed=False)
             .order_by("at", "id")
             .first()

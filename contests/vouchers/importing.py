@@ -4,7 +4,7 @@ The file is read a batch at a time, so memory stays flat whatever its size. Ever
 checked first; one invalid line and nothing is stored (the report names each one, by line
 number). Codes already in the pool, or twice in the file, are skipped and counted.
 PostgreSQL: COPY into a temporary table, then one INSERT … ON CONFLICT DO NOTHING; elsewhere
-batched INSERTs that ignore conflicts. Codes never appear in the report: only line numbers.
+batched INSERTs … ON CONFLICT DO NOTHING. Codes never appear in the report: only line numbers.
 """
 
 import csv
@@ -103,14 +103,19 @@ def _valid_codes(numbered: Iterator[tuple[int, str]], report: ImportReport) -> I
 
 
 def _insert_codes(prize: Prize, codes: Iterator[str], report: ImportReport) -> int:
+    """Batched INSERTs that skip the codes already there; return how many codes were read."""
+    table = connection.ops.quote_name(Voucher._meta.db_table)
+    statement = (
+        f"INSERT INTO {table} (prize_id, code, redeemed_via) "  # noqa: S608 (our names)
+        "VALUES (%s, %s, '') ON CONFLICT DO NOTHING"
+    )
     read = 0
     before = Voucher.objects.filter(prize=prize).count()
-    while batch := list(itertools.islice(codes, BATCH)):
-        read += len(batch)
-        if report.ok:
-            Voucher.objects.bulk_create(
-                (Voucher(prize=prize, code=code) for code in batch), ignore_conflicts=True
-            )
+    with connection.cursor() as cursor:
+        while batch := list(itertools.islice(codes, BATCH)):
+            read += len(batch)
+            if report.ok:  # after an invalid line, only the checking goes on
+                cursor.executemany(statement, [(prize.pk, code) for code in batch])
     report.added = Voucher.objects.filter(prize=prize).count() - before
     return read
 
@@ -122,9 +127,14 @@ def _copy_codes(prize: Prize, codes: Iterator[str]) -> int:
     """COPY the codes into a temporary table dropped at commit; return how many were read."""
     counted = _Counted(codes)
     with connection.cursor() as cursor, connection.wrap_database_errors:
+        # Dropped at commit, and before: an outer transaction may import twice.
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{_STAGING}")
         cursor.execute(f"CREATE TEMPORARY TABLE {_STAGING} (code text) ON COMMIT DROP")
         # Valid codes hold no tabs nor newlines; their backslashes are escaped (_Lines).
-        cursor.copy_expert(f"COPY {_STAGING} (code) FROM STDIN", _Lines(counted), 256 * 1024)
+        lines = _Lines(counted)
+        cursor.copy_expert(f"COPY {_STAGING} (code) FROM STDIN", lines, 256 * 1024)
+    if lines.failure is not None:
+        raise lines.failure  # the file's own error (unreadable, not UTF-8), not COPY's
     return counted.count
 
 
@@ -133,7 +143,7 @@ def _insert_copied(prize: Prize) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (prize_id, code, redeemed_via) "  # noqa: S608 (our names)
-            f"SELECT DISTINCT %s, code, '' FROM {_STAGING} ON CONFLICT DO NOTHING",
+            f"SELECT %s, code, '' FROM {_STAGING} ON CONFLICT DO NOTHING",
             [prize.pk],
         )
         return cursor.rowcount
@@ -155,13 +165,17 @@ class _Lines(io.RawIOBase):
     def __init__(self, codes: Iterable[str]):
         self._codes = iter(codes)
         self._pending = memoryview(b"")
+        self.failure: Exception | None = None
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:
         while not self._pending:
-            batch = list(itertools.islice(self._codes, BATCH))
+            try:
+                batch = list(itertools.islice(self._codes, BATCH))
+            except (OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
+                self.failure, batch = exc, []
             if not batch:
                 return 0
             text = "\n".join(batch).replace("\\", "\\\\") + "\n"

@@ -152,7 +152,8 @@ def prize_data(prize) -> dict:
 def win_data(win: Win, voucher: str | None) -> dict:
     return {
         "win": win.pk,
-        "contest": win.contest.code,
+        # The claim read the prize with its contest: no query here.
+        "contest": win.prize.contest.code,
         "prize": prize_data(win.prize),
         "day": win.day.isoformat(),
         "won_at": iso(win.won_at),
@@ -183,7 +184,7 @@ def record_voucher_redeemed(voucher: Voucher) -> None:
     data = {
         "voucher": voucher.code,
         "win": win.pk,
-        "contest": win.contest.code,
+        "contest": voucher.prize.contest.code,
         "prize": prize_data(voucher.prize),
         "redeemed_at": iso(voucher.redeemed_at),
         "redeemed_via": voucher.redeemed_via,
