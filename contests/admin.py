@@ -337,4 +337,4 @@ class WinReviewAdmin(ReadOnlyAdmin, HistoryAdmin):
 
 # The API clients and their tokens: contests/admin_clients.py. The history, audit events,
 # users and two-factor devices: contests/admin_accounts.py.
-from . import admin_accounts, admin_clients  # noqa: E402, F401
+from . import admin_accounts, admin_clients, admin_vouchers, admin_webhooks  # noqa: E402, F401

@@ -2,7 +2,7 @@ from django.urls import path
 
 from .play import redeem
 from .play import views as play_views
-from .staff import report_views
+from .staff import report_views, voucher_views
 from .staff import views as staff_views
 
 app_name = "contests"
@@ -31,5 +31,11 @@ urlpatterns = [
     path("winners/export/", staff_views.winners_export, name="winners_export"),
     path("winners/export.xlsx", staff_views.winners_export_xlsx, name="winners_export_xlsx"),
     path("winners/<int:pk>/", staff_views.win_detail, name="win_detail"),
+    path(
+        "winners/<int:pk>/voucher/redeem/",
+        voucher_views.redeem_win_voucher,
+        name="redeem_win_voucher",
+    ),
+    path("contests/<str:code>/vouchers/", voucher_views.contest_vouchers, name="contest_vouchers"),
     path("openapi.json", play_views.openapi_document, name="openapi"),
 ]
