@@ -21,6 +21,7 @@ from .webhooks.events import EVENT_KINDS
 
 
 class WebhookEndpointForm(forms.ModelForm):
+    url = forms.URLField(label=_("URL"), max_length=500, assume_scheme="https")
     events = forms.MultipleChoiceField(
         label=_("events"),
         choices=[(kind, kind) for kind in EVENT_KINDS],

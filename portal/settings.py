@@ -309,6 +309,8 @@ LOGGING = {
         # django-axes' own failure and lockout lines (WARNING) stay, beside portal.security's;
         # its INFO lines (a reset after every sign-in) say nothing.
         "axes": {"level": "WARNING"},
+        # A line per webhook attempt, with the brand's URL: the admin lists attempts instead.
+        "httpx": {"level": "WARNING"},
     },
 }
 

@@ -80,9 +80,8 @@ def deliver_due(now: dt.datetime | None = None) -> RunSummary:
     due_by = now or timezone.now()
     with httpx.Client(timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False) as client:
         while ids := lease_due(due_by):
-            for delivery in WebhookDelivery.objects.filter(pk__in=ids).select_related(
-                "event", "endpoint"
-            ):
+            leased = WebhookDelivery.objects.filter(pk__in=ids).select_related("event", "endpoint")
+            for delivery in leased.order_by("next_attempt_at", "id"):
                 outcome = attempt(client, delivery)
                 setattr(summary, outcome, getattr(summary, outcome) + 1)
     return summary
