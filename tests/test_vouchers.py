@@ -292,3 +292,42 @@ def test_the_counts_of_codes_given_and_redeemed(client, won_codes):
     assert voucher_counts(prize.contest_id) == {
         prize.pk: {"imported": 3, "given": 2, "redeemed": 1}
     }
+
+
+# The race ------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twelve_threads_racing_for_a_voucher_prize_on_postgresql(make_contest, postgres_only):
+    from tests.test_concurrency import run_together
+
+    contest = make_contest(perday=40)
+    pool(contest, [f"RACE-{n:03d}" for n in range(60)])
+    ensure_plans(contest, DAY, rome(2020, 2, 10, 0))
+
+    def plays(index):
+        client, answers = Client(), []
+        for number in range(6):  # 72 plays for 40 due moments
+            request_id = f"t{index}-{number}"
+            response = client.get("/play/?contest=C0001", HTTP_X_REQUEST_ID=request_id)
+            answers.append((request_id, response.status_code, response.json()))
+        return answers
+
+    with time_machine.travel(PLAYING, tick=False):
+        answers = [answer for batch in run_together(plays) for answer in batch]
+
+    assert {status for _, status, _ in answers} == {200}
+    won = {
+        request_id: body["data"]["prize"]["voucher"]
+        for request_id, _, body in answers
+        if body["data"]["winner"]
+    }
+    assert len(won) == 40
+    assert len(set(won.values())) == 40  # no code twice
+    rows = {
+        voucher.win.request_id: voucher.code
+        for voucher in Voucher.objects.filter(win__isnull=False).select_related("win")
+    }
+    assert rows == won  # the answers' codes are the rows' codes
+    assert Win.objects.count() == 40 and not Win.objects.filter(voucher__isnull=True).exists()
+    assert Voucher.objects.filter(win__isnull=True).count() == 20
