@@ -309,8 +309,6 @@ LOGGING = {
         # django-axes' own failure and lockout lines (WARNING) stay, beside portal.security's;
         # its INFO lines (a reset after every sign-in) say nothing.
         "axes": {"level": "WARNING"},
-        # A line per webhook attempt, with the brand's URL: the admin lists attempts instead.
-        "httpx": {"level": "WARNING"},
     },
 }
 
@@ -392,6 +390,7 @@ JOB_SCHEDULE = {
     "verify_plans": "17 3 * * *",
     # Player ids of contests closed more than PLAYER_DATA_RETENTION_DAYS ago.
     "purge_player_data": "37 3 * * *",
+    "deliver_webhooks": env.float("WEBHOOK_DELIVERY_EVERY_SECONDS", default=5.0),  # api.md
 }
 # Days plan_days plans from today, in each contest's zone.
 JOB_PLAN_DAYS = env.int("JOB_PLAN_DAYS", default=2)
@@ -399,16 +398,3 @@ JOB_PLAN_DAYS = env.int("JOB_PLAN_DAYS", default=2)
 PLAYER_DATA_RETENTION_DAYS = env.int("PLAYER_DATA_RETENTION_DAYS", default=90)
 # Where the job worker serves its own /metrics (Prometheus scrapes it); unset: nowhere.
 JOB_METRICS_PORT = env.int("JOB_METRICS_PORT", default=0)
-
-# Webhooks (docs/api.md, "Webhooks"): delivered by the job worker, never on the play path.
-# In production only https URLs that resolve to public addresses; this (or DJANGO_DEBUG)
-# allows http and loopback/private addresses, for local development and tests.
-WEBHOOK_ALLOW_PRIVATE_URLS = env.bool("WEBHOOK_ALLOW_PRIVATE_URLS", default=False)
-# Longest wait for a receiver's answer; an attempt past it counts as failed.
-WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
-# The wait after the first failed attempt, doubled after each (at most an hour)…
-WEBHOOK_RETRY_SECONDS = env.float("WEBHOOK_RETRY_SECONDS", default=30.0)
-WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
-# …for this long after the event; then the delivery is dead (the admin can replay it).
-WEBHOOK_RETRY_FOR_SECONDS = env.float("WEBHOOK_RETRY_FOR_SECONDS", default=24 * 3600.0)
-JOB_SCHEDULE["deliver_webhooks"] = env.float("WEBHOOK_DELIVERY_EVERY_SECONDS", default=5.0)

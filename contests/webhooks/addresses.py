@@ -13,9 +13,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from .defaults import setting
+
 
 def allows_private() -> bool:
-    return settings.DEBUG or settings.WEBHOOK_ALLOW_PRIVATE_URLS
+    return settings.DEBUG or setting("WEBHOOK_ALLOW_PRIVATE_URLS")
 
 
 def check_url(url: str) -> None:

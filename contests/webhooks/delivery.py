@@ -13,12 +13,12 @@ deliver_webhooks --once`; never by a play. Each run
 
 import base64
 import datetime as dt
+import logging
 import secrets
 import time
 from dataclasses import dataclass
 
 import httpx
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -34,6 +34,10 @@ from ..models import (
     WebhookEvent,
 )
 from .addresses import check_url
+from .defaults import setting
+
+# httpx logs a line per request at INFO, with the brand's URL: the admin lists attempts.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (marks the secrets, as Standard Webhooks does)
 FAN_OUT_BATCH = 500
@@ -78,7 +82,7 @@ def deliver_due(now: dt.datetime | None = None) -> RunSummary:
     summary.fanned_out = fan_out()
     # Due by the run's start: a delivery that fails now is due later, so each is tried once.
     due_by = now or timezone.now()
-    with httpx.Client(timeout=settings.WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False) as client:
+    with httpx.Client(timeout=setting("WEBHOOK_TIMEOUT_SECONDS"), follow_redirects=False) as client:
         while ids := lease_due(due_by):
             leased = WebhookDelivery.objects.filter(pk__in=ids).select_related("event", "endpoint")
             for delivery in leased.order_by("next_attempt_at", "id"):
@@ -111,7 +115,7 @@ def fan_out() -> int:
                         endpoint=endpoint,
                         next_attempt_at=event.created_at,
                         retry_until=event.created_at
-                        + dt.timedelta(seconds=settings.WEBHOOK_RETRY_FOR_SECONDS),
+                        + dt.timedelta(seconds=setting("WEBHOOK_RETRY_FOR_SECONDS")),
                     )
                     for event in events
                     for endpoint in endpoints
@@ -136,7 +140,7 @@ def _wants(endpoint: WebhookEndpoint, event: WebhookEvent) -> bool:
 
 def lease_due(now: dt.datetime) -> list[int]:
     """Take up to a batch of due deliveries for this run, and count their attempt."""
-    lease = dt.timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS) + LEASE_MARGIN
+    lease = dt.timedelta(seconds=setting("WEBHOOK_TIMEOUT_SECONDS")) + LEASE_MARGIN
     with transaction.atomic():
         ids = list(
             WebhookDelivery.objects.select_for_update(skip_locked=True)
@@ -183,7 +187,8 @@ def attempt(client: httpx.Client, delivery: WebhookDelivery) -> str:
     else:
         attempts = WebhookDelivery.objects.get(pk=delivery.pk).attempts
         wait = min(
-            settings.WEBHOOK_RETRY_SECONDS * 2 ** (attempts - 1), settings.WEBHOOK_RETRY_MAX_SECONDS
+            setting("WEBHOOK_RETRY_SECONDS") * 2 ** (attempts - 1),
+            setting("WEBHOOK_RETRY_MAX_SECONDS"),
         )
         retry_at = finished + dt.timedelta(seconds=wait)
         if retry_at > delivery.retry_until:
@@ -202,6 +207,6 @@ def replay(delivery: WebhookDelivery, now: dt.datetime) -> None:
     WebhookDelivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.PENDING,
         next_attempt_at=now,
-        retry_until=now + dt.timedelta(seconds=settings.WEBHOOK_RETRY_FOR_SECONDS),
+        retry_until=now + dt.timedelta(seconds=setting("WEBHOOK_RETRY_FOR_SECONDS")),
         attempts=0,
     )
