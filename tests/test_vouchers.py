@@ -331,3 +331,41 @@ def test_twelve_threads_racing_for_a_voucher_prize_on_postgresql(make_contest, p
     assert rows == won  # the answers' codes are the rows' codes
     assert Win.objects.count() == 40 and not Win.objects.filter(voucher__isnull=True).exists()
     assert Voucher.objects.filter(win__isnull=True).count() == 20
+
+
+def test_redemptions_keep_to_the_published_contract(client, won_codes):
+    from jsonschema_rs import Draft202012Validator
+
+    from contests.play.views import OPENAPI
+
+    document = json.loads(OPENAPI.read_text())
+    operation = document["paths"]["/vouchers/redeem/"]["post"]
+
+    def conforms(response) -> dict:
+        documented = operation["responses"][str(response.status_code)]
+        schema = documented["content"]["application/json"]["schema"]
+        Draft202012Validator({**schema, "components": document["components"]}).validate(
+            response.json()
+        )
+        for header, spec in documented.get("headers", {}).items():
+            assert response.has_header(header), header
+            if "const" in spec.get("schema", {}):
+                assert response[header] == spec["schema"]["const"]
+        return response.json()
+
+    def example(status: int, name: str) -> dict:
+        examples = operation["responses"][str(status)]["content"]["application/json"]["examples"]
+        return examples[name]["value"]
+
+    (code, _), token, other_token = won_codes
+    assert conforms(redeem(client, {"voucher": code})) == example(401, "no_token")
+    assert conforms(redeem(client, {"voucher": code}, "nope")) == example(401, "bad_token")
+    malformed = redeem(client, {"voucher": code}, HTTP_AUTHORIZATION="Basic x")
+    assert conforms(malformed) == example(401, "malformed")
+    assert conforms(redeem(client, "{", token)) == example(400, "invalid_body")
+    assert conforms(redeem(client, {"voucher": "NOPE"}, token)) == example(404, "unknown")
+    assert conforms(redeem(client, {"voucher": code}, other_token)) == example(403, "forbidden")
+    assert conforms(client.get("/vouchers/redeem/")) == example(405, "get")
+    assert conforms(redeem(client, {"voucher": code}, token))["data"]["voucher"] == code
+    again = conforms(redeem(client, {"voucher": code}, token))
+    assert again["error"]["title"] == example(409, "again")["error"]["title"]

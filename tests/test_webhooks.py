@@ -344,3 +344,15 @@ def test_deliver_due_without_endpoints_fans_out_and_sends_nothing(client, brand)
     summary = deliver_due(timezone.now())
     assert summary.fanned_out == 1 and summary.delivered == 0
     assert WebhookEvent.objects.get().fanned_out
+
+
+def test_an_endpoint_deactivated_after_the_event_gets_nothing(client, brand):
+    _, _, token = brand
+    with receiving() as receiver:
+        endpoint(receiver.url)
+        win(client, token)
+        deliver_due(PLAYING - dt.timedelta(seconds=1))  # fanned out, nothing due yet
+        WebhookEndpoint.objects.update(is_active=False)
+        assert "1 dead" in deliver(PLAYING)
+    assert receiver.received == []
+    assert WebhookAttempt.objects.get().error == "The endpoint is inactive."

@@ -4,7 +4,7 @@ Run by the job worker (`deliver_webhooks`, every few seconds) and by `manage.py
 deliver_webhooks --once`; never by a play. Each run
 1. fans out new events: one delivery per endpoint that wants the event's kind;
 2. leases the due deliveries (FOR UPDATE SKIP LOCKED, so runs side by side never take the
-   same one) by moving their next attempt past the attempt's longest time, and counts the
+   same one) by moving their next attempt past the batch's longest time, and counts the
    attempt; a worker killed mid-attempt thus leaves the delivery due again soon after;
 3. posts each one and records the answer: delivered on a 2xx; otherwise tried again after
    WEBHOOK_RETRY_SECONDS, doubled each time (at most WEBHOOK_RETRY_MAX_SECONDS), until
@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 from standardwebhooks.webhooks import Webhook
 
 from .. import metrics
@@ -41,8 +42,9 @@ logging.getLogger("httpx").setLevel(logging.WARNING)
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 (marks the secrets, as Standard Webhooks does)
 FAN_OUT_BATCH = 500
-DELIVERY_BATCH = 100
-# An attempt's lease outlasts its timeout by this much before the delivery is due again.
+# Deliveries leased at once: each run attempts them one after the other, so their lease
+# lasts as long as all their timeouts, and a margin, before they are due again.
+DELIVERY_BATCH = 10
 LEASE_MARGIN = dt.timedelta(seconds=30)
 
 
@@ -140,7 +142,7 @@ def _wants(endpoint: WebhookEndpoint, event: WebhookEvent) -> bool:
 
 def lease_due(now: dt.datetime) -> list[int]:
     """Take up to a batch of due deliveries for this run, and count their attempt."""
-    lease = dt.timedelta(seconds=setting("WEBHOOK_TIMEOUT_SECONDS")) + LEASE_MARGIN
+    lease = DELIVERY_BATCH * dt.timedelta(seconds=setting("WEBHOOK_TIMEOUT_SECONDS")) + LEASE_MARGIN
     with transaction.atomic():
         ids = list(
             WebhookDelivery.objects.select_for_update(skip_locked=True)
@@ -161,6 +163,8 @@ def attempt(client: httpx.Client, delivery: WebhookDelivery) -> str:
     now = timezone.now()
     status_code, problem = None, ""
     try:
+        if not endpoint.is_active:
+            raise ValidationError(gettext("The endpoint is inactive."))
         check_url(endpoint.url)
         headers = signed_headers(endpoint.secret, event.event_id, event.body, now)
         response = client.post(endpoint.url, content=event.body.encode(), headers=headers)
@@ -191,7 +195,7 @@ def attempt(client: httpx.Client, delivery: WebhookDelivery) -> str:
             setting("WEBHOOK_RETRY_MAX_SECONDS"),
         )
         retry_at = finished + dt.timedelta(seconds=wait)
-        if retry_at > delivery.retry_until:
+        if retry_at > delivery.retry_until or not endpoint.is_active:
             outcome = "dead"
             changes["status"] = DeliveryStatus.DEAD
         else:
