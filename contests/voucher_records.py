@@ -23,7 +23,7 @@ class RedeemedVia(models.TextChoices):
 class Voucher(models.Model):
     """One single-use code of a prize's pool; given to at most one win, redeemed once."""
 
-    # No index of its own: the unique (prize, code) and the free codes' index lead with it.
+    # No index of its own: the free codes' index leads with it.
     prize = models.ForeignKey(
         "contests.Prize",
         on_delete=models.PROTECT,
@@ -51,7 +51,8 @@ class Voucher(models.Model):
         verbose_name_plural = _("vouchers")
         ordering = ["prize", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["prize", "code"], name="voucher_code_unique_in_prize"),
+            # Code first: the same index finds a code by itself, for redemptions.
+            models.UniqueConstraint(fields=["code", "prize"], name="voucher_code_unique_in_prize"),
             models.CheckConstraint(
                 condition=Q(redeemed_at__isnull=True) | Q(win__isnull=False),
                 name="voucher_redeemed_only_once_given",
@@ -62,7 +63,6 @@ class Voucher(models.Model):
             models.Index(
                 fields=["prize", "id"], condition=Q(win__isnull=True), name="voucher_free_idx"
             ),
-            models.Index(fields=["code"], name="voucher_code_idx"),
         ]
 
     def __str__(self) -> str:
