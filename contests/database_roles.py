@@ -61,7 +61,8 @@ RULES: dict[str, Grant] = {
     "contests.WebhookEndpoint": Grant(ALL),
     # The outbox (contests/webhook_records.py): events and attempts are the record of what
     # was sent; a delivery moves from pending to delivered or dead.
-    "contests.WebhookEvent": Grant(APPEND, update_columns=("fanned_out",)),
+    # purge_player_data blanks the player ids in the bodies too.
+    "contests.WebhookEvent": Grant(APPEND, update_columns=("fanned_out", "body")),
     "contests.WebhookDelivery": Grant(
         APPEND,
         update_columns=(

@@ -356,3 +356,15 @@ def test_an_endpoint_deactivated_after_the_event_gets_nothing(client, brand):
         assert "1 dead" in deliver(PLAYING)
     assert receiver.received == []
     assert WebhookAttempt.objects.get().error == "The endpoint is inactive."
+
+
+def test_purging_player_ids_blanks_them_in_the_events_too(brand, staff_user):
+    contest, _, _ = brand
+    won = claim_moment(contest.pk, DAY, PLAYING, request_id="r", player="alice@example.com")
+    review_win(won, "validated", "ok", staff_user, PLAYING)
+    with time_machine.travel(PLAYING + dt.timedelta(days=400), tick=False):
+        command("purge_player_data", "--older-than", "30")
+    bodies = [json.loads(body) for body in WebhookEvent.objects.values_list("body", flat=True)]
+    assert len(bodies) == 2
+    assert all(body["data"]["player"] == "" for body in bodies)
+    assert "alice" not in "".join(WebhookEvent.objects.values_list("body", flat=True))

@@ -192,3 +192,25 @@ def record_voucher_redeemed(voucher: Voucher) -> None:
     record_event(
         VOUCHER_REDEEMED, win.contest_id, data, client=win.client_id, now=voucher.redeemed_at
     )
+
+
+def forget_players(wins) -> int:
+    """Blank the player ids in the events of these wins (a queryset), as purge_player_data
+    blanks them in the wins: personal data is kept no longer in the outbox. Return how many."""
+    from ..models import WebhookEvent
+
+    forgotten = 0
+    contests = wins.values("contest_id").distinct()
+    events = WebhookEvent.objects.filter(
+        kind__in=(WIN_CREATED, WIN_REVIEWED), contest_id__in=contests
+    ).only("pk", "body")
+    win_ids = set(wins.values_list("pk", flat=True))
+    for event in events.iterator(chunk_size=2000):
+        body = json.loads(event.body)
+        if body["data"].get("win") in win_ids and body["data"].get("player"):
+            body["data"]["player"] = ""
+            WebhookEvent.objects.filter(pk=event.pk).update(
+                body=json.dumps(body, ensure_ascii=False)
+            )
+            forgotten += 1
+    return forgotten

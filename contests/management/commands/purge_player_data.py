@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 
 from contests.management.arguments import positive_int
 from contests.models import Contest, Win
+from contests.webhooks.events import forget_players
 
 
 def contests_closed_for(days: int, now: dt.datetime) -> list[Contest]:
@@ -72,6 +73,7 @@ class Command(BaseCommand):
                 % {"count": count, "what": what}
             )
             return
+        forget_players(old)  # and in the webhook events about them
         purged = old.update(player="")
         self.stdout.write(
             ngettext(
