@@ -77,12 +77,9 @@ def _make_stock_plan(
         if count == 0:
             return None
         plan = _write_plan(prize, day, now, rng, window, count, allotment)
-    if allotment.becomes_low:
-        # Once the plan is committed: the lead's prize.stock_low webhook listens here.
-        left = allotment.left - allotment.count
-        transaction.on_commit(
-            lambda: stock.stock_low.send(sender=Prize, prize=prize, left=left, stock=prize.stock)
-        )
+        if allotment.becomes_low:
+            # Announced to the brands through the outbox, in the plan's own transaction.
+            stock.announce_stock_low(prize, allotment.left - count, now)
     return plan
 
 
