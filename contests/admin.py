@@ -338,5 +338,13 @@ class WinReviewAdmin(ReadOnlyAdmin, HistoryAdmin):
 # The API clients and their tokens: contests/admin_clients.py. The history, audit events,
 # users and two-factor devices: contests/admin_accounts.py. The promoter, the participant
 # register and the recovery draws: contests/admin_closing.py. The trusted timestamps:
-# contests/admin_evidence.py.
-from . import admin_accounts, admin_clients, admin_closing, admin_evidence  # noqa: E402, F401
+# contests/admin_evidence.py. Vouchers and webhooks: contests/admin_vouchers.py and
+# contests/admin_webhooks.py.
+from . import (  # noqa: E402, F401
+    admin_accounts,
+    admin_clients,
+    admin_closing,
+    admin_evidence,
+    admin_vouchers,
+    admin_webhooks,
+)

@@ -69,6 +69,25 @@ RULES: dict[str, Grant] = {
     # Trusted timestamps: what must be stamped, and the TSA's tokens.
     "contests.TimestampRequest": Grant(APPEND),
     "contests.Timestamp": Grant(APPEND),
+    # A code is given to a win once, and redeemed once (contests/voucher_records.py).
+    "contests.Voucher": Grant(APPEND, update_columns=("win_id", "redeemed_at", "redeemed_via")),
+    "contests.WebhookEndpoint": Grant(ALL),
+    # The outbox (contests/webhook_records.py): events and attempts are the record of what
+    # was sent; a delivery moves from pending to delivered or dead.
+    # purge_player_data blanks the player ids in the bodies too.
+    "contests.WebhookEvent": Grant(APPEND, update_columns=("fanned_out", "body")),
+    "contests.WebhookDelivery": Grant(
+        APPEND,
+        update_columns=(
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "retry_until",
+            "last_status_code",
+            "delivered_at",
+        ),
+    ),
+    "contests.WebhookAttempt": Grant(APPEND),
     # Django's own.
     "auth.User": Grant(ALL),
     "auth.Group": Grant(ALL),

@@ -227,6 +227,14 @@ def refresh_metrics() -> str:
     return f"{refreshed} contest(s) refreshed"
 
 
+@job("deliver_webhooks", lock_seconds=10 * 60)
+def deliver_webhooks() -> str:
+    """Deliver the webhook events that are due (contests/webhooks/delivery.py)."""
+    from .webhooks.delivery import deliver_due
+
+    return str(deliver_due())
+
+
 # The worker process ------------------------------------------------------------------------
 
 

@@ -285,6 +285,8 @@ class Prize(models.Model):
             "expires this long after it fell due and goes back to the stock, if any."
         ),
     )
+    # Set by the first import of voucher codes: each win then takes one (voucher_records.py).
+    has_voucher_pool = models.BooleanField(_("voucher pool"), default=False, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -323,6 +325,14 @@ from .evidence_records import Timestamp, TimestampRequest  # noqa: E402
 from .plan_records import DayPlan, WinningMoment  # noqa: E402
 from .play_records import IdempotentAnswer, PlayCount, PlayStateVersion  # noqa: E402
 from .recovery_records import Participant, Promoter, RecoveryDraw, RecoveryPick  # noqa: E402
+from .voucher_records import RedeemedVia, Voucher, VoucherPool  # noqa: E402
+from .webhook_records import (  # noqa: E402
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 from .win_records import ReviewStatus, Win, WinReview  # noqa: E402
 
 __all__ = ["ApiClient", "ApiToken", "AuditEvent", "AuditEventKind", "IdempotentAnswer"]
@@ -330,3 +340,5 @@ __all__ += ["PlanDocument", "PlanDocumentPart", "PlayCount", "PlayStateVersion"]
 __all__ += ["DayPlan", "ReviewStatus", "Win", "WinReview", "WinningMoment"]
 __all__ += ["Participant", "Promoter", "RecoveryDraw", "RecoveryPick"]
 __all__ += ["Timestamp", "TimestampRequest"]
+__all__ += ["DeliveryStatus", "RedeemedVia", "Voucher", "WebhookAttempt", "WebhookDelivery"]
+__all__ += ["VoucherPool", "WebhookEndpoint", "WebhookEvent"]

@@ -38,6 +38,13 @@ _EVERYTHING_VIEWABLE = [
         # The trusted timestamps (docs/auditing.md).
         "timestamprequest",
         "timestamp",
+        # Vouchers show their code only once a win took it; endpoints never their secret.
+        "voucher",
+        "voucherpool",
+        "webhookendpoint",
+        "webhookevent",
+        "webhookdelivery",
+        "webhookattempt",
     ]
 ]
 
@@ -52,6 +59,8 @@ ROLES: dict[str, list[str]] = {
         "add_apitoken", "change_apitoken",
         "add_promoter", "change_promoter",
         "hold_recovery_draw",
+        "add_voucher", "change_voucher", "change_voucherpool",
+        "add_webhookendpoint", "change_webhookendpoint", "change_webhookdelivery",
     ],
 }  # fmt: skip
 

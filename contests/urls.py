@@ -1,8 +1,9 @@
 from django.urls import path
 
 from .play import recovery as recovery_page
+from .play import redeem
 from .play import views as play_views
-from .staff import perizia_views, recovery_views, report_views
+from .staff import perizia_views, recovery_views, report_views, voucher_views
 from .staff import views as staff_views
 
 app_name = "contests"
@@ -11,6 +12,7 @@ urlpatterns = [
     path("play/", play_views.play, name="play"),
     path("contests/<str:code>/plans/<str:day>/", play_views.day_plans, name="day_plans"),
     path("contests/<str:code>/recovery/", recovery_page.recovery_draw, name="recovery_draw"),
+    path("vouchers/redeem/", redeem.redeem_voucher, name="redeem_voucher"),
     # The staff portal. New contests are made at /new-contest/, not /contests/new/, so
     # that no contest code can shadow the form's address.
     path("", staff_views.dashboard, name="dashboard"),
@@ -47,6 +49,12 @@ urlpatterns = [
     path("winners/export/", staff_views.winners_export, name="winners_export"),
     path("winners/export.xlsx", staff_views.winners_export_xlsx, name="winners_export_xlsx"),
     path("winners/<int:pk>/", staff_views.win_detail, name="win_detail"),
+    path(
+        "winners/<int:pk>/voucher/redeem/",
+        voucher_views.redeem_win_voucher,
+        name="redeem_win_voucher",
+    ),
+    path("contests/<str:code>/vouchers/", voucher_views.contest_vouchers, name="contest_vouchers"),
     path("openapi.json", play_views.openapi_document, name="openapi"),
     # The perizia data sheet, for auditors (issue 18).
     path("perizia/", perizia_views.perizia_page, name="perizia"),

@@ -383,13 +383,13 @@ JOB_SCHEDULE = {
     # Today and tomorrow of every active contest, in its zone: tomorrow's plan and its
     # commitment are out about a day before tomorrow begins.
     "plan_days": "7 * * * *",
-    # Play counters from the cache into the database.
     # portal_moments_unclaimed and portal_contest_local_hour.
     "refresh_metrics": "* * * * *",
     # Every stored plan against its seal.
     "verify_plans": "17 3 * * *",
     # Player ids of contests closed more than PLAYER_DATA_RETENTION_DAYS ago.
     "purge_player_data": "37 3 * * *",
+    "deliver_webhooks": env.float("WEBHOOK_DELIVERY_EVERY_SECONDS", default=5.0),  # api.md
 }
 # Days plan_days plans from today, in each contest's zone.
 JOB_PLAN_DAYS = env.int("JOB_PLAN_DAYS", default=2)

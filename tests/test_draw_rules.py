@@ -2,6 +2,7 @@
 a stock spread over the contest, moments that expire."""
 
 import datetime as dt
+import json
 import random
 import zoneinfo
 
@@ -256,23 +257,21 @@ def test_without_expiry_unclaimed_moments_stay_used():
 
 
 @pytest.mark.django_db
-def test_stock_low_is_sent_once_by_the_plan_that_takes_it_below_ten_percent(
-    django_capture_on_commit_callbacks,
-):
-    sent = []
+def test_stock_low_is_announced_once_by_the_plan_that_takes_it_below_ten_percent():
+    from contests.models import WebhookEvent
 
-    def receiver(sender, prize, left, stock, **kwargs):
-        sent.append((prize.code, left, stock))
-
-    stock.stock_low.connect(receiver)
-    try:
-        contest = contest_with(perday=10, stock_=20, end=dt.date(2026, 2, 3))
-        with django_capture_on_commit_callbacks(execute=True):
-            plan_whole_contest(contest, random.Random(4))
-    finally:
-        stock.stock_low.disconnect(receiver)
+    contest = contest_with(perday=10, stock_=20, end=dt.date(2026, 2, 3))
+    plan_whole_contest(contest, random.Random(4))
     # 7 + 7 + 6: left 20, 13, 6 (below 2 is below 10 %) — then 0 after the last plan.
-    assert sent == [("p", 0, 20)]
+    [event] = WebhookEvent.objects.filter(kind="prize.stock_low")
+    data = json.loads(event.body)["data"]
+    assert data == {
+        "contest": contest.code,
+        "prize": {"code": "p", "name": data["prize"]["name"]},
+        "left": 0,
+        "of": 20,
+        "what": "stock",
+    }
 
 
 @pytest.mark.django_db

@@ -224,3 +224,20 @@ def test_per_play_entries_weigh_each_players_plays(contest):
         who: n for who, n in plays.items() if who not in earlier_winners(contest)
     }
     assert any(e.entries > 1 for e in listed)
+
+
+def test_the_draw_is_announced_to_the_brands_in_its_own_transaction(contest):
+    from contests.models import WebhookEvent
+
+    service.freeze(contest, ROBOT)
+    assert not WebhookEvent.objects.filter(kind="recovery.drawn").exists()
+    drawn = service.draw(contest, ROBOT)
+    announced = {
+        json.loads(event.body)["data"]["prize"]["code"]: json.loads(event.body)["data"]
+        for event in WebhookEvent.objects.filter(kind="recovery.drawn", contest=contest)
+    }
+    for line in drawn.prizes.select_related("prize"):
+        data = announced.pop(line.prize.code)
+        winners = drawn.picks.filter(prize=line.prize, role=PickRole.WINNER).count()
+        assert data["contest"] == contest.code and data["winners"] == winners
+    assert not announced

@@ -24,6 +24,7 @@ from . import stock
 from .rules import PlanWindow, expire_after_of, plan_rules, plan_window, rule_lines_of
 from .sealing import Seal, new_salt
 from .storing import draw_sealed, write_moments
+from .vouchers import NO_CODE_LEFT, announce_win, free_voucher, moments_for_vouchers
 
 # Plans made in one transaction by ensure_many_plans: a commit waits for the disk
 # (~20 ms here), a thousand of them were a third of the time of planning 1 000 contests.
@@ -56,7 +57,11 @@ def _make_missing_plan(
         return None
     if prize.stock is not None:
         return _make_stock_plan(prize, day, now, rng, window)
-    return _write_plan(prize, day, now, rng, window, prize.perday, None)
+    # A voucher prize never plans more moments than it has codes left (vouchers.py).
+    count = moments_for_vouchers(prize, now, prize.perday)
+    if count == 0:
+        return None  # a voucher prize whose codes are all given or awaited
+    return _write_plan(prize, day, now, rng, window, count, None)
 
 
 def _make_stock_plan(
@@ -68,15 +73,13 @@ def _make_stock_plan(
         if (made := DayPlan.objects.filter(prize=prize, day=day).first()) is not None:
             return made
         allotment = stock.allot(prize, day, now)
-        if allotment.count == 0:
+        count = moments_for_vouchers(prize, now, allotment.count)
+        if count == 0:
             return None
-        plan = _write_plan(prize, day, now, rng, window, allotment.count, allotment)
-    if allotment.becomes_low:
-        # Once the plan is committed: the lead's prize.stock_low webhook listens here.
-        left = allotment.left - allotment.count
-        transaction.on_commit(
-            lambda: stock.stock_low.send(sender=Prize, prize=prize, left=left, stock=prize.stock)
-        )
+        plan = _write_plan(prize, day, now, rng, window, count, allotment)
+        if allotment.becomes_low:
+            # Announced to the brands through the outbox, in the plan's own transaction.
+            stock.announce_stock_low(prize, allotment.left - count, now)
     return plan
 
 
@@ -226,7 +229,7 @@ def claim_moment(
         else:
             due = due.filter(at__lte=now).filter(_not_expired(Value(now)))
         moment = (
-            due.select_related("plan__prize")
+            due.select_related("plan__prize__contest")
             .filter(contest_id=contest_id, day=day, claimed=False)
             .order_by("at", "id")
             .first()
@@ -235,8 +238,11 @@ def claim_moment(
             return None
         if judged_by_database:
             now = moment.judged_at
+        voucher = free_voucher(moment.plan.prize)
         WinningMoment.objects.filter(pk=moment.pk).update(claimed=True)
-        return Win.objects.create(
+        if voucher is NO_CODE_LEFT:
+            return None  # no win without its code: the moment goes to no one
+        win = Win.objects.create(
             moment=moment,
             contest_id=contest_id,
             prize=moment.plan.prize,
@@ -246,6 +252,8 @@ def claim_moment(
             client_id=client_id,
             player=player,
         )
+        announce_win(win, voucher)
+        return win
 
 
 def _not_expired(judged_at) -> Q:

@@ -19,18 +19,14 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import DateTimeField, ExpressionWrapper, F, Q, Sum
-from django.dispatch import Signal
 
 from ..models import DayPlan, Prize, WinningMoment
+from ..webhooks import events
 from .hours import OpeningHours, parse_hours
 
-# Below this share of its stock left, a prize is flagged (dashboard) and stock_low is sent.
+# Below this share of its stock left, a prize is flagged (dashboard) and announced (the
+# webhook event prize.stock_low).
 LOW_SHARE = 0.10
-
-# Sent once, after the commit of the plan that brought a prize's stock below LOW_SHARE:
-# send(sender=Prize, prize=…, left=…, stock=…). The lead's `prize.stock_low` webhook
-# listens here.
-stock_low = Signal()
 
 
 @dataclass(frozen=True)
@@ -55,7 +51,7 @@ class StockFigures:
 
 
 def is_low(left: int, stock: int) -> bool:
-    """Below 10 % of the stock left: where the dashboard's flag and stock_low come from."""
+    """Below 10 % of the stock left: where the dashboard's flag and prize.stock_low come from."""
     return left < LOW_SHARE * stock
 
 
@@ -70,7 +66,7 @@ class Allotment:
 
     @property
     def becomes_low(self) -> bool:
-        """This plan takes the stock below 10 % left: the moment stock_low is sent."""
+        """This plan takes the stock below 10 % left: the moment prize.stock_low is announced."""
         return self.count > 0 and not is_low(self.left, self.stock) and self.is_low_after
 
     @property
@@ -124,3 +120,16 @@ def stock_figures(prize: Prize, now: dt.datetime) -> StockFigures | None:
     if prize.stock is None:
         return None
     return StockFigures(prize, prize.stock, counted(prize.pk, now))
+
+
+def announce_stock_low(prize: Prize, left: int, now: dt.datetime) -> None:
+    """Write the prize.stock_low event (docs/api.md) in the transaction of the plan that
+    took the stock below LOW_SHARE: once per prize, since the stock only goes down."""
+    data = {
+        "contest": prize.contest.code,
+        "prize": {"code": prize.code, "name": prize.name},
+        "left": left,
+        "of": prize.stock,
+        "what": "stock",
+    }
+    events.record_event(events.PRIZE_STOCK_LOW, prize.contest_id, data, now=now)

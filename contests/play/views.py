@@ -176,6 +176,8 @@ def _draw(request, contest, caller, player: str, now: dt.datetime) -> tuple[Http
     if win is None:
         return HttpResponse(LOST, content_type="application/json"), "lost"
     prize = {"code": win.prize.code, "name": win.prize.name}
+    if win.prize.has_voucher_pool:
+        prize["voucher"] = win.voucher.code  # taken by the claim, already in memory
     return JsonResponse({"data": {"winner": True, "prize": prize}}), f"won prize={win.prize.code}"
 
 

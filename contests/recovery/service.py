@@ -37,6 +37,7 @@ from ..recovery_records import (
     RecoveryReplacement,
     RecoveryState,
 )
+from ..webhooks import events
 from . import procedure
 
 SEED_BYTES = 32
@@ -237,7 +238,6 @@ def draw(contest: Contest, actor: Actor, now: dt.datetime | None = None) -> Reco
             _pick(record, now, actor)
     if message:
         raise refuse(contest, "draw", actor, message)
-    # Integration: the draw is complete here (committed): a `recovery.drawn` webhook goes here.
     log(contest, AuditEventKind.RECOVERY_DRAWN, actor, record.seed)
     return record
 
@@ -260,6 +260,16 @@ def _pick(record: RecoveryDraw, now: dt.datetime, actor: Actor) -> None:
     )
     record.state, record.drawn_at, record.drawn_by = RecoveryState.DRAWN, now, actor.name[:150]
     record.save(update_fields=["state", "drawn_at", "drawn_by"])
+    # The brands learn of it through the outbox, in the draw's own transaction.
+    for result in results:
+        prize = prizes[result.prize]
+        data = {
+            "contest": record.contest.code,
+            "prize": {"code": prize.code, "name": prize.name},
+            "drawn_at": events.iso(now),
+            "winners": len(result.winners),
+        }
+        events.record_event(events.RECOVERY_DRAWN, record.contest_id, data, now=now)
 
 
 def standing_winners(record: RecoveryDraw) -> dict[int, list[RecoveryPick]]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 
 from ..models import Contest, DayPlan, ReviewStatus, Win
+from ..moments.vouchers import voucher_counts
 from ..play_counts import plays_on
 
 
@@ -36,6 +37,15 @@ class ClosingReport:
     end: dt.date
     days: list[DayLine]
     total: DayLine
+
+    def voucher_counts(self) -> list[tuple[str, dict[str, int]]]:
+        """(prize code, codes imported, given and redeemed) of each prize with a pool."""
+        counts = voucher_counts(self.contest.pk)
+        return [
+            (prize.code, counts[prize.pk])
+            for prize in self.contest.prizes.order_by("code")
+            if prize.pk in counts
+        ]
 
     def winners(self):
         """Every win of the period in time order, with what the report lists about it."""

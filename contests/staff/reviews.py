@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..models import ReviewStatus, Win, WinReview
+from ..webhooks.events import record_win_reviewed
 
 
 def review_win(
@@ -28,5 +29,6 @@ def review_win(
             win=locked, status=status, reason=reason, reviewed_by=by, reviewed_at=now
         )
         Win.objects.filter(pk=win.pk).update(review_status=status)
+        record_win_reviewed(review)  # in the verdict's transaction: never one without the other
     win.review_status = status
     return review

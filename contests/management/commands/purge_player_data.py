@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 from contests.management.arguments import positive_int
 from contests.models import Contest, Participant, Win
 from contests.recovery.service import closing_is_pending
+from contests.webhooks.events import forget_players
 
 
 def contests_awaiting_closing() -> list[Contest]:
@@ -86,6 +87,7 @@ class Command(BaseCommand):
                 % {"count": count, "what": what}
             )
             return
+        forget_players(old)  # and in the webhook events about them
         purged = old.update(player="")
         register.delete()  # the register is personal data too, and is no longer needed
         self.stdout.write(
