@@ -15,11 +15,15 @@ import threading
 from collections import Counter
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
+from psycopg2.extras import execute_values
 
 from . import buffered
 from .models import Participant
 
 Entry = tuple[int, int | None, str, dt.date]  # contest id, client id or None, player, day
+
+# Rows per INSERT statement on PostgreSQL.
+BATCH_ROWS = 1000
 
 _pending: Counter[Entry] = Counter()
 _lock = threading.Lock()
@@ -47,20 +51,21 @@ def write_register() -> None:
         raise
 
 
-def _statements() -> tuple[str, str]:
-    """Additive upserts, one per partial unique constraint (with a client, without one)."""
+def _statements(values: str = "(%s, %s, %s, %s, %s)") -> tuple[str, str]:
+    """Additive upserts, one per partial unique constraint (with a client, without one).
+
+    `values` is one row's placeholders, or "%s" for psycopg2's execute_values, which sends
+    a whole batch as one multi-row INSERT (executemany would be a round trip per row).
+    """
     table = Participant._meta.db_table
     add = f"DO UPDATE SET plays = {table}.plays + EXCLUDED.plays"
+    columns = "(contest_id, client_id, player, day, plays)"
+    insert = f"INSERT INTO {table} {columns} VALUES {values} "  # noqa: S608
     with_client = (
-        f"INSERT INTO {table} (contest_id, client_id, player, day, plays) "  # noqa: S608
-        "VALUES (%s, %s, %s, %s, %s) "
-        f"ON CONFLICT (contest_id, client_id, player, day) WHERE client_id IS NOT NULL {add}"
+        f"{insert}ON CONFLICT (contest_id, client_id, player, day) "
+        f"WHERE client_id IS NOT NULL {add}"
     )
-    without_client = (
-        f"INSERT INTO {table} (contest_id, client_id, player, day, plays) "  # noqa: S608
-        "VALUES (%s, NULL, %s, %s, %s) "
-        f"ON CONFLICT (contest_id, player, day) WHERE client_id IS NULL {add}"
-    )
+    without_client = f"{insert}ON CONFLICT (contest_id, player, day) WHERE client_id IS NULL {add}"
     return with_client, without_client
 
 
@@ -70,28 +75,41 @@ def _order(item: tuple[Entry, int]) -> tuple:
 
 
 def _add(batch: dict[Entry, int]) -> None:
-    with_client, without_client = _statements()
+    # In key order: two processes' batches lock the same rows in the same order. Rows
+    # without a client carry NULL for it, and go to the other constraint's statement.
     rows = [
-        (with_client, (contest, client, player, day, plays))
-        if client is not None
-        else (without_client, (contest, player, day, plays))
-        # In key order: two processes' batches lock the same rows in the same order.
+        (contest, client, player, day, plays)
         for (contest, client, player, day), plays in sorted(batch.items(), key=_order)
     ]
+    with_client = [row for row in rows if row[1] is not None]
+    without_client = [row for row in rows if row[1] is None]
     try:
+        statements = _statements(_values())
         with transaction.atomic(), connection.cursor() as cursor:
-            for sql in (with_client, without_client):
-                params = [row for statement, row in rows if statement == sql]
+            for sql, params in zip(statements, (with_client, without_client), strict=True):
                 if params:
-                    cursor.executemany(sql, params)
+                    _execute_batch(cursor, sql, params)
     except IntegrityError:
         # A contest or client deleted meanwhile: those plays have nowhere to go; others do.
-        for sql, row in rows:
-            try:
-                with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.execute(sql, row)
-            except IntegrityError:
-                pass
+        for sql, params in zip(_statements(), (with_client, without_client), strict=True):
+            for row in params:
+                try:
+                    with transaction.atomic(), connection.cursor() as cursor:
+                        cursor.execute(sql, row)
+                except IntegrityError:
+                    pass
+
+
+def _values() -> str:
+    return "%s" if connection.vendor == "postgresql" else "(%s, %s, %s, %s, %s)"
+
+
+def _execute_batch(cursor, sql: str, params: list[tuple]) -> None:
+    if connection.vendor == "postgresql":
+        # psycopg2 cursor under Django's wrapper; BATCH_ROWS rows per statement.
+        execute_values(cursor.cursor, sql, params, page_size=BATCH_ROWS)
+    else:
+        cursor.executemany(sql, params)
 
 
 buffered.register(write_register)
