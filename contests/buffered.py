@@ -20,8 +20,12 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
+from psycopg2.extras import execute_values
 
 log = logging.getLogger("contests.buffered")
+
+# Rows per INSERT statement of a batch on PostgreSQL.
+BATCH_ROWS = 1000
 
 _writers: list[Callable[[], None]] = []
 _started_in: int | None = None  # the pid whose thread runs: a forked child starts its own
@@ -67,3 +71,21 @@ def _run(interval: float) -> None:
 
 
 atexit.register(write_all)
+
+
+def row_values(columns: int) -> str:
+    """The VALUES placeholder of a batched upsert (see upsert_rows) of `columns` columns."""
+    return "%s" if connection.vendor == "postgresql" else f"({', '.join(['%s'] * columns)})"
+
+
+def upsert_rows(cursor, sql: str, rows: list[tuple]) -> None:
+    """Run `sql` (written with row_values()) for every row: on PostgreSQL as multi-row
+    statements (psycopg2's execute_values: executemany would be a round trip per row).
+
+    Callers pass the rows sorted by their key: two processes' batches then lock the same
+    rows in the same order, and never deadlock.
+    """
+    if connection.vendor == "postgresql":
+        execute_values(cursor.cursor, sql, rows, page_size=BATCH_ROWS)  # psycopg2's cursor
+    else:
+        cursor.executemany(sql, rows)

@@ -15,15 +15,11 @@ import threading
 from collections import Counter
 
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from psycopg2.extras import execute_values
 
 from . import buffered
 from .models import Participant
 
 Entry = tuple[int, int | None, str, dt.date]  # contest id, client id or None, player, day
-
-# Rows per INSERT statement on PostgreSQL.
-BATCH_ROWS = 1000
 
 _pending: Counter[Entry] = Counter()
 _lock = threading.Lock()
@@ -52,11 +48,8 @@ def write_register() -> None:
 
 
 def _statements(values: str = "(%s, %s, %s, %s, %s)") -> tuple[str, str]:
-    """Additive upserts, one per partial unique constraint (with a client, without one).
-
-    `values` is one row's placeholders, or "%s" for psycopg2's execute_values, which sends
-    a whole batch as one multi-row INSERT (executemany would be a round trip per row).
-    """
+    """Additive upserts, one per partial unique constraint (with a client, without one);
+    `values` is one row's placeholders, or buffered.row_values() for a whole batch."""
     table = Participant._meta.db_table
     add = f"DO UPDATE SET plays = {table}.plays + EXCLUDED.plays"
     columns = "(contest_id, client_id, player, day, plays)"
@@ -84,11 +77,11 @@ def _add(batch: dict[Entry, int]) -> None:
     with_client = [row for row in rows if row[1] is not None]
     without_client = [row for row in rows if row[1] is None]
     try:
-        statements = _statements(_values())
+        statements = _statements(buffered.row_values(5))
         with transaction.atomic(), connection.cursor() as cursor:
             for sql, params in zip(statements, (with_client, without_client), strict=True):
                 if params:
-                    _execute_batch(cursor, sql, params)
+                    buffered.upsert_rows(cursor, sql, params)
     except IntegrityError:
         # A contest or client deleted meanwhile: those plays have nowhere to go; others do.
         for sql, params in zip(_statements(), (with_client, without_client), strict=True):
@@ -98,18 +91,6 @@ def _add(batch: dict[Entry, int]) -> None:
                         cursor.execute(sql, row)
                 except IntegrityError:
                     pass
-
-
-def _values() -> str:
-    return "%s" if connection.vendor == "postgresql" else "(%s, %s, %s, %s, %s)"
-
-
-def _execute_batch(cursor, sql: str, params: list[tuple]) -> None:
-    if connection.vendor == "postgresql":
-        # psycopg2 cursor under Django's wrapper; BATCH_ROWS rows per statement.
-        execute_values(cursor.cursor, sql, params, page_size=BATCH_ROWS)
-    else:
-        cursor.executemany(sql, params)
 
 
 buffered.register(write_register)

@@ -52,18 +52,23 @@ def write_counts() -> None:
         raise
 
 
-def _add(batch: dict[Slot, int]) -> None:
+def _statement(values: str = "(%s, %s, %s, %s)") -> str:
     table = PlayCount._meta.db_table
-    sql = (
-        f"INSERT INTO {table} (contest_id, day, hour, plays) VALUES (%s, %s, %s, %s) "  # noqa: S608
+    return (
+        f"INSERT INTO {table} (contest_id, day, hour, plays) VALUES {values} "  # noqa: S608
         f"ON CONFLICT (contest_id, day, hour) DO UPDATE SET plays = {table}.plays + EXCLUDED.plays"
     )
-    rows = [(contest_id, day, hour, plays) for (contest_id, day, hour), plays in batch.items()]
+
+
+def _add(batch: dict[Slot, int]) -> None:
+    # In key order, so that processes writing at once never deadlock (buffered.upsert_rows).
+    rows = [(*slot, plays) for slot, plays in sorted(batch.items())]
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.executemany(sql, rows)
+            buffered.upsert_rows(cursor, _statement(buffered.row_values(4)), rows)
     except IntegrityError:
         # A contest deleted meanwhile: its plays have nowhere to go; the others do.
+        sql = _statement()
         for row in rows:
             try:
                 with transaction.atomic(), connection.cursor() as cursor:

@@ -98,3 +98,38 @@ def test_a_25_hour_day_has_25_counted_hours(make_contest):
     counts = plays_per_hour(contest, dt.date(2026, 10, 25))
     assert len(counts) == 25
     assert counts[2:4] == [1, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_processes_writing_the_same_slots_at_once_never_deadlock(make_contest):
+    # Each thread is a process's writer, with its own connection, adding to the same 300
+    # slots counted in opposite orders: batches lock rows in key order, so none waits for
+    # another in a cycle (PostgreSQL would abort one with "deadlock detected").
+    import threading
+
+    from django.db import connection
+
+    contests = [make_contest(f"C{number:04d}") for number in range(30)]
+    slots = [(c.pk, dt.date(2020, 2, 10), hour) for c in contests for hour in range(10)]
+    errors = []
+    barrier = threading.Barrier(4)
+
+    def writer(index):
+        try:
+            ordered = slots if index % 2 else slots[::-1]
+            for _ in range(5):
+                barrier.wait(timeout=30)
+                play_counts._add(dict.fromkeys(ordered, 1))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=writer, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    assert set(PlayCount.objects.values_list("plays", flat=True)) == {20}
+    assert PlayCount.objects.count() == len(slots)
