@@ -7,253 +7,110 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
-    dependencies = []
+    dependencies = [
+    ]
 
     operations = [
         migrations.CreateModel(
-            name="Contest",
+            name='Contest',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "code",
-                    models.CharField(
-                        max_length=32,
-                        unique=True,
-                        validators=[
-                            django.core.validators.RegexValidator(
-                                "\\A[A-Za-z0-9][A-Za-z0-9_-]*\\Z",
-                                "Use only letters, digits, hyphens and underscores, starting with a letter or digit.",
-                            )
-                        ],
-                    ),
-                ),
-                ("name", models.CharField(max_length=200)),
-                (
-                    "start",
-                    models.DateField(help_text="First day of the contest, in its time zone."),
-                ),
-                (
-                    "end",
-                    models.DateField(
-                        help_text="Last day of the contest (included), in its time zone."
-                    ),
-                ),
-                (
-                    "time_zone",
-                    models.CharField(
-                        default=contests.models.default_time_zone,
-                        help_text="Days run from midnight to midnight in this zone.",
-                        max_length=64,
-                        validators=[contests.models.validate_time_zone],
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("updated_at", models.DateTimeField(auto_now=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('code', models.CharField(max_length=32, unique=True, validators=[django.core.validators.RegexValidator('\\A[A-Za-z0-9][A-Za-z0-9_-]*\\Z', 'Use only letters, digits, hyphens and underscores, starting with a letter or digit.')])),
+                ('name', models.CharField(max_length=200)),
+                ('start', models.DateField(help_text='First day of the contest, in its time zone.')),
+                ('end', models.DateField(help_text='Last day of the contest (included), in its time zone.')),
+                ('time_zone', models.CharField(default=contests.models.default_time_zone, help_text='Days run from midnight to midnight in this zone.', max_length=64, validators=[contests.models.validate_time_zone])),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('updated_at', models.DateTimeField(auto_now=True)),
             ],
             options={
-                "ordering": ["-start", "code"],
-                "constraints": [
-                    models.CheckConstraint(
-                        condition=models.Q(("end__gte", models.F("start"))),
-                        name="contest_end_not_before_start",
-                    )
-                ],
+                'ordering': ['-start', 'code'],
+                'constraints': [models.CheckConstraint(condition=models.Q(('end__gte', models.F('start'))), name='contest_end_not_before_start')],
             },
         ),
         migrations.CreateModel(
-            name="Prize",
+            name='Prize',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "code",
-                    models.CharField(
-                        max_length=64,
-                        validators=[
-                            django.core.validators.RegexValidator(
-                                "\\A[A-Za-z0-9][A-Za-z0-9_-]*\\Z",
-                                "Use only letters, digits, hyphens and underscores, starting with a letter or digit.",
-                            )
-                        ],
-                    ),
-                ),
-                ("name", models.CharField(max_length=200)),
-                (
-                    "perday",
-                    models.PositiveIntegerField(
-                        help_text="Wins per day. A change applies from the next day not yet planned.",
-                        validators=[
-                            django.core.validators.MinValueValidator(1),
-                            django.core.validators.MaxValueValidator(1000000),
-                        ],
-                    ),
-                ),
-                (
-                    "contest",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="prizes",
-                        to="contests.contest",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('code', models.CharField(max_length=64, validators=[django.core.validators.RegexValidator('\\A[A-Za-z0-9][A-Za-z0-9_-]*\\Z', 'Use only letters, digits, hyphens and underscores, starting with a letter or digit.')])),
+                ('name', models.CharField(max_length=200)),
+                ('perday', models.PositiveIntegerField(help_text='Wins per day. A change applies from the next day not yet planned.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1000000)])),
+                ('contest', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prizes', to='contests.contest')),
             ],
             options={
-                "ordering": ["contest", "code"],
+                'ordering': ['contest', 'code'],
             },
         ),
         migrations.CreateModel(
-            name="DayPlan",
+            name='DayPlan',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("day", models.DateField()),
-                (
-                    "window_start",
-                    models.DateTimeField(
-                        help_text="Local midnight, or the time the plan was made if that was later."
-                    ),
-                ),
-                ("window_end", models.DateTimeField(help_text="The next local midnight.")),
-                (
-                    "moment_count",
-                    models.PositiveIntegerField(help_text="The prize's perday when planned."),
-                ),
-                ("made_at", models.DateTimeField()),
-                (
-                    "prize",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="plans",
-                        to="contests.prize",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('day', models.DateField()),
+                ('window_start', models.DateTimeField(help_text='Local midnight, or the time the plan was made if that was later.')),
+                ('window_end', models.DateTimeField(help_text='The next local midnight.')),
+                ('moment_count', models.PositiveIntegerField(help_text="The prize's perday when planned.")),
+                ('made_at', models.DateTimeField()),
+                ('prize', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='plans', to='contests.prize')),
             ],
             options={
-                "ordering": ["-day", "prize"],
+                'ordering': ['-day', 'prize'],
             },
         ),
         migrations.CreateModel(
-            name="WinningMoment",
+            name='WinningMoment',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("day", models.DateField()),
-                ("at", models.DateTimeField()),
-                ("claimed", models.BooleanField(default=False)),
-                (
-                    "contest",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="contests.contest",
-                    ),
-                ),
-                (
-                    "plan",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="moments",
-                        to="contests.dayplan",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('day', models.DateField()),
+                ('at', models.DateTimeField()),
+                ('claimed', models.BooleanField(default=False)),
+                ('contest', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contests.contest')),
+                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='moments', to='contests.dayplan')),
             ],
             options={
-                "ordering": ["at", "id"],
+                'ordering': ['at', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="Win",
+            name='Win',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("day", models.DateField(help_text="The contest's local day of the win.")),
-                ("won_at", models.DateTimeField()),
-                ("request_id", models.CharField(max_length=64)),
-                ("player", models.CharField(blank=True, max_length=128)),
-                (
-                    "contest",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="wins",
-                        to="contests.contest",
-                    ),
-                ),
-                (
-                    "prize",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="wins",
-                        to="contests.prize",
-                    ),
-                ),
-                (
-                    "moment",
-                    models.OneToOneField(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="win",
-                        to="contests.winningmoment",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('day', models.DateField(help_text="The contest's local day of the win.")),
+                ('won_at', models.DateTimeField()),
+                ('request_id', models.CharField(max_length=64)),
+                ('player', models.CharField(blank=True, max_length=128)),
+                ('contest', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='wins', to='contests.contest')),
+                ('prize', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='wins', to='contests.prize')),
+                ('moment', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='win', to='contests.winningmoment')),
             ],
             options={
-                "ordering": ["-won_at"],
+                'ordering': ['-won_at'],
             },
         ),
         migrations.AddConstraint(
-            model_name="prize",
-            constraint=models.UniqueConstraint(
-                fields=("contest", "code"), name="prize_code_unique_in_contest"
-            ),
+            model_name='prize',
+            constraint=models.UniqueConstraint(fields=('contest', 'code'), name='prize_code_unique_in_contest'),
         ),
         migrations.AddConstraint(
-            model_name="prize",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("perday__gte", 1)), name="prize_perday_at_least_one"
-            ),
+            model_name='prize',
+            constraint=models.CheckConstraint(condition=models.Q(('perday__gte', 1)), name='prize_perday_at_least_one'),
         ),
         migrations.AddConstraint(
-            model_name="dayplan",
-            constraint=models.UniqueConstraint(
-                fields=("prize", "day"), name="one_plan_per_prize_and_day"
-            ),
+            model_name='dayplan',
+            constraint=models.UniqueConstraint(fields=('prize', 'day'), name='one_plan_per_prize_and_day'),
         ),
         migrations.AddIndex(
-            model_name="winningmoment",
-            index=models.Index(
-                condition=models.Q(("claimed", False)),
-                fields=["contest", "day", "at"],
-                name="moment_unclaimed_idx",
-            ),
+            model_name='winningmoment',
+            index=models.Index(condition=models.Q(('claimed', False)), fields=['contest', 'day', 'at'], name='moment_unclaimed_idx'),
         ),
         migrations.AddIndex(
-            model_name="win",
-            index=models.Index(fields=["contest", "day"], name="win_contest_day_idx"),
+            model_name='win',
+            index=models.Index(fields=['contest', 'day'], name='win_contest_day_idx'),
         ),
         migrations.AddIndex(
-            model_name="win",
-            index=models.Index(fields=["won_at"], name="win_won_at_idx"),
+            model_name='win',
+            index=models.Index(fields=['won_at'], name='win_won_at_idx'),
         ),
     ]

@@ -5,44 +5,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("contests", "0001_initial"),
+        ('contests', '0001_initial'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="PlayCount",
+            name='PlayCount',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("day", models.DateField()),
-                (
-                    "hour",
-                    models.PositiveSmallIntegerField(
-                        help_text="Hours since local midnight: 0–22 on a 23-hour day, 0–24 on a 25-hour day."
-                    ),
-                ),
-                ("plays", models.PositiveIntegerField(default=0)),
-                (
-                    "contest",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="play_counts",
-                        to="contests.contest",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('day', models.DateField()),
+                ('hour', models.PositiveSmallIntegerField(help_text='Hours since local midnight: 0–22 on a 23-hour day, 0–24 on a 25-hour day.')),
+                ('plays', models.PositiveIntegerField(default=0)),
+                ('contest', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='play_counts', to='contests.contest')),
             ],
             options={
-                "ordering": ["contest", "day", "hour"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("contest", "day", "hour"), name="one_play_count_per_contest_hour"
-                    )
-                ],
+                'ordering': ['contest', 'day', 'hour'],
+                'constraints': [models.UniqueConstraint(fields=('contest', 'day', 'hour'), name='one_play_count_per_contest_hour')],
             },
         ),
     ]

@@ -6,105 +6,66 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("contests", "0002_play_counts"),
+        ('contests', '0002_play_counts'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="ApiClient",
+            name='ApiClient',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=200, unique=True)),
-                (
-                    "is_active",
-                    models.BooleanField(
-                        default=True,
-                        help_text="An inactive client's tokens are refused.",
-                        verbose_name="active",
-                    ),
-                ),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=200, unique=True)),
+                ('is_active', models.BooleanField(default=True, help_text="An inactive client's tokens are refused.", verbose_name='active')),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                "verbose_name": "API client",
-                "ordering": ["name"],
+                'verbose_name': 'API client',
+                'ordering': ['name'],
             },
         ),
         migrations.CreateModel(
-            name="ApiToken",
+            name='ApiToken',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("digest", models.CharField(editable=False, max_length=64, unique=True)),
-                ("prefix", models.CharField(editable=False, max_length=12)),
-                ("created_at", models.DateTimeField(auto_now_add=True)),
-                ("revoked_at", models.DateTimeField(blank=True, null=True)),
-                ("last_used_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('digest', models.CharField(editable=False, max_length=64, unique=True)),
+                ('prefix', models.CharField(editable=False, max_length=12)),
+                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ('revoked_at', models.DateTimeField(blank=True, null=True)),
+                ('last_used_at', models.DateTimeField(blank=True, editable=False, null=True)),
             ],
             options={
-                "verbose_name": "API token",
-                "ordering": ["client", "-created_at"],
+                'verbose_name': 'API token',
+                'ordering': ['client', '-created_at'],
             },
         ),
         migrations.AddField(
-            model_name="contest",
-            name="wmax",
-            field=models.PositiveIntegerField(
-                blank=True,
-                help_text="Most wins a player may have per day in this contest; empty for no cap. With a cap, plays must name the player (?user=…).",
-                null=True,
-                validators=[django.core.validators.MinValueValidator(1)],
-                verbose_name="WMAX",
-            ),
+            model_name='contest',
+            name='wmax',
+            field=models.PositiveIntegerField(blank=True, help_text='Most wins a player may have per day in this contest; empty for no cap. With a cap, plays must name the player (?user=…).', null=True, validators=[django.core.validators.MinValueValidator(1)], verbose_name='WMAX'),
         ),
         migrations.AddConstraint(
-            model_name="contest",
-            constraint=models.CheckConstraint(
-                condition=models.Q(("wmax__isnull", True), ("wmax__gte", 1), _connector="OR"),
-                name="contest_wmax_at_least_one",
-            ),
+            model_name='contest',
+            constraint=models.CheckConstraint(condition=models.Q(('wmax__isnull', True), ('wmax__gte', 1), _connector='OR'), name='contest_wmax_at_least_one'),
         ),
         migrations.AddField(
-            model_name="apiclient",
-            name="contests",
-            field=models.ManyToManyField(
-                blank=True, related_name="api_clients", to="contests.contest"
-            ),
+            model_name='apiclient',
+            name='contests',
+            field=models.ManyToManyField(blank=True, related_name='api_clients', to='contests.contest'),
         ),
         migrations.AddField(
-            model_name="win",
-            name="client",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="wins",
-                to="contests.apiclient",
-            ),
+            model_name='win',
+            name='client',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='wins', to='contests.apiclient'),
         ),
         migrations.AddIndex(
-            model_name="win",
-            index=models.Index(
-                fields=["contest", "day", "client", "player"], name="win_player_day_idx"
-            ),
+            model_name='win',
+            index=models.Index(fields=['contest', 'day', 'client', 'player'], name='win_player_day_idx'),
         ),
         migrations.AddField(
-            model_name="apitoken",
-            name="client",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE,
-                related_name="tokens",
-                to="contests.apiclient",
-            ),
+            model_name='apitoken',
+            name='client',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tokens', to='contests.apiclient'),
         ),
     ]

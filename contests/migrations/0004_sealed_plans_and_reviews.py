@@ -6,77 +6,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("contests", "0003_api_clients_and_wmax"),
+        ('contests', '0003_api_clients_and_wmax'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="dayplan",
-            name="commitment",
-            field=models.CharField(
-                default="",
-                editable=False,
-                help_text="SHA-256 of the canonical text.",
-                max_length=64,
-            ),
+            model_name='dayplan',
+            name='commitment',
+            field=models.CharField(default='', editable=False, help_text='SHA-256 of the canonical text.', max_length=64),
         ),
         migrations.AddField(
-            model_name="dayplan",
-            name="salt",
-            field=models.CharField(default="", editable=False, max_length=64),
+            model_name='dayplan',
+            name='salt',
+            field=models.CharField(default='', editable=False, max_length=64),
         ),
         migrations.AddField(
-            model_name="win",
-            name="review_status",
-            field=models.CharField(
-                choices=[
-                    ("pending", "Not reviewed"),
-                    ("validated", "Validated"),
-                    ("disqualified", "Disqualified"),
-                ],
-                default="pending",
-                max_length=12,
-            ),
+            model_name='win',
+            name='review_status',
+            field=models.CharField(choices=[('pending', 'Not reviewed'), ('validated', 'Validated'), ('disqualified', 'Disqualified')], default='pending', max_length=12),
         ),
         migrations.CreateModel(
-            name="WinReview",
+            name='WinReview',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("validated", "Validated"), ("disqualified", "Disqualified")],
-                        max_length=12,
-                    ),
-                ),
-                ("reason", models.TextField()),
-                ("reviewed_at", models.DateTimeField()),
-                (
-                    "reviewed_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="win_reviews",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "win",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="reviews",
-                        to="contests.win",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('status', models.CharField(choices=[('validated', 'Validated'), ('disqualified', 'Disqualified')], max_length=12)),
+                ('reason', models.TextField()),
+                ('reviewed_at', models.DateTimeField()),
+                ('reviewed_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='win_reviews', to=settings.AUTH_USER_MODEL)),
+                ('win', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reviews', to='contests.win')),
             ],
             options={
-                "ordering": ["-reviewed_at", "-id"],
+                'ordering': ['-reviewed_at', '-id'],
             },
         ),
     ]

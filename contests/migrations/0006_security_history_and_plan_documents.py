@@ -30,439 +30,173 @@ def update_roles(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("contests", "0005_staff_roles"),
+        ('contests', '0005_staff_roles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="AuditEvent",
+            name='AuditEvent',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("at", models.DateTimeField(db_index=True)),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("signed_in", "Signed in"),
-                            ("sign_in_failed", "Sign-in failed"),
-                            ("locked_out", "Locked out"),
-                            ("two_factor_failed", "Two-factor code refused"),
-                            ("two_factor_enrolled", "Two-factor device enrolled"),
-                            ("plan_made_by_command", "Plans made by a command"),
-                            ("client_enabled", "API client enabled"),
-                            ("client_disabled", "API client no longer enabled"),
-                            ("user_deactivated", "User deactivated"),
-                        ],
-                        max_length=32,
-                    ),
-                ),
-                ("username", models.CharField(blank=True, max_length=150)),
-                ("address", models.GenericIPAddressField(blank=True, null=True)),
-                ("detail", models.TextField(blank=True)),
-                ("request_id", models.CharField(blank=True, max_length=64)),
-                (
-                    "contest",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="audit_events",
-                        to="contests.contest",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('at', models.DateTimeField(db_index=True)),
+                ('kind', models.CharField(choices=[('signed_in', 'Signed in'), ('sign_in_failed', 'Sign-in failed'), ('locked_out', 'Locked out'), ('two_factor_failed', 'Two-factor code refused'), ('two_factor_enrolled', 'Two-factor device enrolled'), ('plan_made_by_command', 'Plans made by a command'), ('client_enabled', 'API client enabled'), ('client_disabled', 'API client no longer enabled'), ('user_deactivated', 'User deactivated')], max_length=32)),
+                ('username', models.CharField(blank=True, max_length=150)),
+                ('address', models.GenericIPAddressField(blank=True, null=True)),
+                ('detail', models.TextField(blank=True)),
+                ('request_id', models.CharField(blank=True, max_length=64)),
+                ('contest', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='audit_events', to='contests.contest')),
+                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "audit event",
-                "ordering": ["-at", "-id"],
+                'verbose_name': 'audit event',
+                'ordering': ['-at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="HistoricalApiClient",
+            name='HistoricalApiClient',
             fields=[
-                (
-                    "id",
-                    models.BigIntegerField(
-                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(db_index=True, max_length=200)),
-                (
-                    "is_active",
-                    models.BooleanField(
-                        default=True,
-                        help_text="An inactive client's tokens are refused.",
-                        verbose_name="active",
-                    ),
-                ),
-                ("created_at", models.DateTimeField(blank=True, editable=False)),
-                ("history_id", models.AutoField(primary_key=True, serialize=False)),
-                ("history_date", models.DateTimeField(db_index=True)),
-                ("history_change_reason", models.TextField(null=True)),
-                (
-                    "history_type",
-                    models.CharField(
-                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
-                    ),
-                ),
-                (
-                    "history_user",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                ('name', models.CharField(db_index=True, max_length=200)),
+                ('is_active', models.BooleanField(default=True, help_text="An inactive client's tokens are refused.", verbose_name='active')),
+                ('created_at', models.DateTimeField(blank=True, editable=False)),
+                ('history_id', models.AutoField(primary_key=True, serialize=False)),
+                ('history_date', models.DateTimeField(db_index=True)),
+                ('history_change_reason', models.TextField(null=True)),
+                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "historical API client",
-                "verbose_name_plural": "historical API clients",
-                "ordering": ("-history_date", "-history_id"),
-                "get_latest_by": ("history_date", "history_id"),
+                'verbose_name': 'historical API client',
+                'verbose_name_plural': 'historical API clients',
+                'ordering': ('-history_date', '-history_id'),
+                'get_latest_by': ('history_date', 'history_id'),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name="HistoricalApiToken",
+            name='HistoricalApiToken',
             fields=[
-                (
-                    "id",
-                    models.BigIntegerField(
-                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
-                    ),
-                ),
-                ("digest", models.CharField(db_index=True, editable=False, max_length=64)),
-                ("prefix", models.CharField(editable=False, max_length=12)),
-                ("created_at", models.DateTimeField(blank=True, editable=False)),
-                ("revoked_at", models.DateTimeField(blank=True, null=True)),
-                ("history_id", models.AutoField(primary_key=True, serialize=False)),
-                ("history_date", models.DateTimeField(db_index=True)),
-                ("history_change_reason", models.TextField(null=True)),
-                (
-                    "history_type",
-                    models.CharField(
-                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
-                    ),
-                ),
-                (
-                    "client",
-                    models.ForeignKey(
-                        blank=True,
-                        db_constraint=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="contests.apiclient",
-                    ),
-                ),
-                (
-                    "history_user",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                ('digest', models.CharField(db_index=True, editable=False, max_length=64)),
+                ('prefix', models.CharField(editable=False, max_length=12)),
+                ('created_at', models.DateTimeField(blank=True, editable=False)),
+                ('revoked_at', models.DateTimeField(blank=True, null=True)),
+                ('history_id', models.AutoField(primary_key=True, serialize=False)),
+                ('history_date', models.DateTimeField(db_index=True)),
+                ('history_change_reason', models.TextField(null=True)),
+                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                ('client', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='contests.apiclient')),
+                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "historical API token",
-                "verbose_name_plural": "historical API tokens",
-                "ordering": ("-history_date", "-history_id"),
-                "get_latest_by": ("history_date", "history_id"),
+                'verbose_name': 'historical API token',
+                'verbose_name_plural': 'historical API tokens',
+                'ordering': ('-history_date', '-history_id'),
+                'get_latest_by': ('history_date', 'history_id'),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name="HistoricalContest",
+            name='HistoricalContest',
             fields=[
-                (
-                    "id",
-                    models.BigIntegerField(
-                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "code",
-                    models.CharField(
-                        db_index=True,
-                        max_length=32,
-                        validators=[
-                            django.core.validators.RegexValidator(
-                                "\\A[A-Za-z0-9][A-Za-z0-9_-]*\\Z",
-                                "Use only letters, digits, hyphens and underscores, starting with a letter or digit.",
-                            )
-                        ],
-                    ),
-                ),
-                ("name", models.CharField(max_length=200)),
-                (
-                    "start",
-                    models.DateField(help_text="First day of the contest, in its time zone."),
-                ),
-                (
-                    "end",
-                    models.DateField(
-                        help_text="Last day of the contest (included), in its time zone."
-                    ),
-                ),
-                (
-                    "time_zone",
-                    models.CharField(
-                        default=contests.models.default_time_zone,
-                        help_text="Days run from midnight to midnight in this zone.",
-                        max_length=64,
-                        validators=[contests.models.validate_time_zone],
-                    ),
-                ),
-                (
-                    "wmax",
-                    models.PositiveIntegerField(
-                        blank=True,
-                        help_text="Most wins a player may have per day in this contest; empty for no cap. With a cap, plays must name the player (?user=…).",
-                        null=True,
-                        validators=[django.core.validators.MinValueValidator(1)],
-                        verbose_name="WMAX",
-                    ),
-                ),
-                ("created_at", models.DateTimeField(blank=True, editable=False)),
-                ("history_id", models.AutoField(primary_key=True, serialize=False)),
-                ("history_date", models.DateTimeField(db_index=True)),
-                ("history_change_reason", models.TextField(null=True)),
-                (
-                    "history_type",
-                    models.CharField(
-                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
-                    ),
-                ),
-                (
-                    "history_user",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                ('code', models.CharField(db_index=True, max_length=32, validators=[django.core.validators.RegexValidator('\\A[A-Za-z0-9][A-Za-z0-9_-]*\\Z', 'Use only letters, digits, hyphens and underscores, starting with a letter or digit.')])),
+                ('name', models.CharField(max_length=200)),
+                ('start', models.DateField(help_text='First day of the contest, in its time zone.')),
+                ('end', models.DateField(help_text='Last day of the contest (included), in its time zone.')),
+                ('time_zone', models.CharField(default=contests.models.default_time_zone, help_text='Days run from midnight to midnight in this zone.', max_length=64, validators=[contests.models.validate_time_zone])),
+                ('wmax', models.PositiveIntegerField(blank=True, help_text='Most wins a player may have per day in this contest; empty for no cap. With a cap, plays must name the player (?user=…).', null=True, validators=[django.core.validators.MinValueValidator(1)], verbose_name='WMAX')),
+                ('created_at', models.DateTimeField(blank=True, editable=False)),
+                ('history_id', models.AutoField(primary_key=True, serialize=False)),
+                ('history_date', models.DateTimeField(db_index=True)),
+                ('history_change_reason', models.TextField(null=True)),
+                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "historical contest",
-                "verbose_name_plural": "historical contests",
-                "ordering": ("-history_date", "-history_id"),
-                "get_latest_by": ("history_date", "history_id"),
+                'verbose_name': 'historical contest',
+                'verbose_name_plural': 'historical contests',
+                'ordering': ('-history_date', '-history_id'),
+                'get_latest_by': ('history_date', 'history_id'),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name="HistoricalPrize",
+            name='HistoricalPrize',
             fields=[
-                (
-                    "id",
-                    models.BigIntegerField(
-                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "code",
-                    models.CharField(
-                        max_length=64,
-                        validators=[
-                            django.core.validators.RegexValidator(
-                                "\\A[A-Za-z0-9][A-Za-z0-9_-]*\\Z",
-                                "Use only letters, digits, hyphens and underscores, starting with a letter or digit.",
-                            )
-                        ],
-                    ),
-                ),
-                ("name", models.CharField(max_length=200)),
-                (
-                    "perday",
-                    models.PositiveIntegerField(
-                        help_text="Wins per day. A change applies from the next day not yet planned.",
-                        validators=[
-                            django.core.validators.MinValueValidator(1),
-                            django.core.validators.MaxValueValidator(1000000),
-                        ],
-                    ),
-                ),
-                ("history_id", models.AutoField(primary_key=True, serialize=False)),
-                ("history_date", models.DateTimeField(db_index=True)),
-                ("history_change_reason", models.TextField(null=True)),
-                (
-                    "history_type",
-                    models.CharField(
-                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
-                    ),
-                ),
-                (
-                    "contest",
-                    models.ForeignKey(
-                        blank=True,
-                        db_constraint=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="contests.contest",
-                    ),
-                ),
-                (
-                    "history_user",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                ('code', models.CharField(max_length=64, validators=[django.core.validators.RegexValidator('\\A[A-Za-z0-9][A-Za-z0-9_-]*\\Z', 'Use only letters, digits, hyphens and underscores, starting with a letter or digit.')])),
+                ('name', models.CharField(max_length=200)),
+                ('perday', models.PositiveIntegerField(help_text='Wins per day. A change applies from the next day not yet planned.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(1000000)])),
+                ('history_id', models.AutoField(primary_key=True, serialize=False)),
+                ('history_date', models.DateTimeField(db_index=True)),
+                ('history_change_reason', models.TextField(null=True)),
+                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                ('contest', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='contests.contest')),
+                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "historical prize",
-                "verbose_name_plural": "historical prizes",
-                "ordering": ("-history_date", "-history_id"),
-                "get_latest_by": ("history_date", "history_id"),
+                'verbose_name': 'historical prize',
+                'verbose_name_plural': 'historical prizes',
+                'ordering': ('-history_date', '-history_id'),
+                'get_latest_by': ('history_date', 'history_id'),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name="HistoricalWinReview",
+            name='HistoricalWinReview',
             fields=[
-                (
-                    "id",
-                    models.BigIntegerField(
-                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[("validated", "Validated"), ("disqualified", "Disqualified")],
-                        max_length=12,
-                    ),
-                ),
-                ("reason", models.TextField()),
-                ("reviewed_at", models.DateTimeField()),
-                ("history_id", models.AutoField(primary_key=True, serialize=False)),
-                ("history_date", models.DateTimeField(db_index=True)),
-                ("history_change_reason", models.TextField(null=True)),
-                (
-                    "history_type",
-                    models.CharField(
-                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
-                    ),
-                ),
-                (
-                    "history_user",
-                    models.ForeignKey(
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "reviewed_by",
-                    models.ForeignKey(
-                        blank=True,
-                        db_constraint=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "win",
-                    models.ForeignKey(
-                        blank=True,
-                        db_constraint=False,
-                        null=True,
-                        on_delete=django.db.models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="contests.win",
-                    ),
-                ),
+                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
+                ('status', models.CharField(choices=[('validated', 'Validated'), ('disqualified', 'Disqualified')], max_length=12)),
+                ('reason', models.TextField()),
+                ('reviewed_at', models.DateTimeField()),
+                ('history_id', models.AutoField(primary_key=True, serialize=False)),
+                ('history_date', models.DateTimeField(db_index=True)),
+                ('history_change_reason', models.TextField(null=True)),
+                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
+                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('reviewed_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('win', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='contests.win')),
             ],
             options={
-                "verbose_name": "historical win review",
-                "verbose_name_plural": "historical win reviews",
-                "ordering": ("-history_date", "-history_id"),
-                "get_latest_by": ("history_date", "history_id"),
+                'verbose_name': 'historical win review',
+                'verbose_name_plural': 'historical win reviews',
+                'ordering': ('-history_date', '-history_id'),
+                'get_latest_by': ('history_date', 'history_id'),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name="PlanDocument",
+            name='PlanDocument',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("day", models.DateField()),
-                ("built_at", models.DateTimeField()),
-                (
-                    "contest",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="contests.contest",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('day', models.DateField()),
+                ('built_at', models.DateTimeField()),
+                ('contest', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='contests.contest')),
             ],
         ),
         migrations.CreateModel(
-            name="PlanDocumentPart",
+            name='PlanDocumentPart',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.PositiveIntegerField()),
-                ("text", models.TextField()),
-                (
-                    "document",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="parts",
-                        to="contests.plandocument",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.PositiveIntegerField()),
+                ('text', models.TextField()),
+                ('document', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='parts', to='contests.plandocument')),
             ],
             options={
-                "ordering": ["document", "number"],
+                'ordering': ['document', 'number'],
             },
         ),
         migrations.AddConstraint(
-            model_name="plandocument",
-            constraint=models.UniqueConstraint(
-                fields=("contest", "day"), name="one_plan_document_per_day"
-            ),
+            model_name='plandocument',
+            constraint=models.UniqueConstraint(fields=('contest', 'day'), name='one_plan_document_per_day'),
         ),
         migrations.AddConstraint(
-            model_name="plandocumentpart",
-            constraint=models.UniqueConstraint(
-                fields=("document", "number"), name="one_part_per_number"
-            ),
+            model_name='plandocumentpart',
+            constraint=models.UniqueConstraint(fields=('document', 'number'), name='one_part_per_number'),
         ),
         migrations.RunPython(install_guards, remove_guards),
         migrations.RunPython(update_roles, migrations.RunPython.noop),

@@ -8,21 +8,17 @@ def create_the_row(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("contests", "0006_security_history_and_plan_documents"),
+        ('contests', '0006_security_history_and_plan_documents'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="PlayStateVersion",
+            name='PlayStateVersion',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("value", models.BigIntegerField(default=0)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('value', models.BigIntegerField(default=0)),
             ],
         ),
         migrations.RunPython(create_the_row, migrations.RunPython.noop),

@@ -4,34 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("contests", "0007_play_state_version"),
+        ('contests', '0007_play_state_version'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="IdempotentAnswer",
+            name='IdempotentAnswer',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("caller", models.CharField(max_length=32)),
-                ("key", models.CharField(max_length=64)),
-                ("contest_code", models.CharField(max_length=32)),
-                ("player", models.CharField(blank=True, max_length=128)),
-                ("status", models.PositiveSmallIntegerField()),
-                ("body", models.BinaryField()),
-                ("created_at", models.DateTimeField()),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('caller', models.CharField(max_length=32)),
+                ('key', models.CharField(max_length=64)),
+                ('contest_code', models.CharField(max_length=32)),
+                ('player', models.CharField(blank=True, max_length=128)),
+                ('status', models.PositiveSmallIntegerField()),
+                ('body', models.BinaryField()),
+                ('created_at', models.DateTimeField()),
             ],
             options={
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("caller", "key"), name="one_answer_per_caller_and_key"
-                    )
-                ],
+                'constraints': [models.UniqueConstraint(fields=('caller', 'key'), name='one_answer_per_caller_and_key')],
             },
         ),
     ]
