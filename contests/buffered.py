@@ -16,10 +16,11 @@ import atexit
 import logging
 import os
 import threading
+from collections import Counter
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from psycopg2.extras import execute_values
 
 log = logging.getLogger("contests.buffered")
@@ -89,3 +90,19 @@ def upsert_rows(cursor, sql: str, rows: list[tuple]) -> None:
         execute_values(cursor.cursor, sql, rows, page_size=BATCH_ROWS)  # psycopg2's cursor
     else:
         cursor.executemany(sql, rows)
+
+
+def write_pending(pending: Counter, lock: threading.Lock, add: Callable[[dict], None]) -> None:
+    """Take what `pending` holds (under `lock`) and `add` it to the database as one batch;
+    when the batch fails, put it back for the next one and raise."""
+    with lock:
+        batch = dict(pending)
+        pending.clear()
+    if not batch:
+        return
+    try:
+        add(batch)
+    except DatabaseError:
+        with lock:
+            pending.update(batch)  # nothing was added: try again with the next batch
+        raise

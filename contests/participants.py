@@ -14,7 +14,7 @@ import datetime as dt
 import threading
 from collections import Counter
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from . import buffered
 from .models import Participant
@@ -34,17 +34,7 @@ def register_play(contest_id: int, client_id: int | None, player: str, day: dt.d
 
 def write_register() -> None:
     """Add what this process registered to the database, in one batch."""
-    with _lock:
-        batch = dict(_pending)
-        _pending.clear()
-    if not batch:
-        return
-    try:
-        _add(batch)
-    except DatabaseError:
-        with _lock:
-            _pending.update(batch)  # nothing was added: try again with the next batch
-        raise
+    buffered.write_pending(_pending, _lock, _add)
 
 
 def _statements(values: str = "(%s, %s, %s, %s, %s)") -> tuple[str, str]:

@@ -11,7 +11,7 @@ import datetime as dt
 import threading
 from collections import Counter
 
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 
 from . import buffered
 from .models import PlayCount
@@ -39,17 +39,7 @@ def record_play(contest, now: dt.datetime) -> None:
 
 def write_counts() -> None:
     """Add what this process counted to the database, in one batch."""
-    with _lock:
-        batch = dict(_pending)
-        _pending.clear()
-    if not batch:
-        return
-    try:
-        _add(batch)
-    except DatabaseError:
-        with _lock:
-            _pending.update(batch)  # nothing was added: try again with the next batch
-        raise
+    buffered.write_pending(_pending, _lock, _add)
 
 
 def _statement(values: str = "(%s, %s, %s, %s)") -> str:

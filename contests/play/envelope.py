@@ -77,20 +77,25 @@ def not_cached(response: HttpResponse) -> HttpResponse:
     return response
 
 
-def api_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve GET only, never from a cache, and answer in the envelope whatever happens.
+def api_view(
+    view: Callable[..., HttpResponse] | None = None, *, method: str = "GET"
+) -> Callable[..., HttpResponse]:
+    """Serve `method` only (GET unless said: `@api_view(method="POST")`), never from a
+    cache, and answer in the envelope whatever happens.
 
     CSRF does not apply: the API reads no cookie, and its 405 must stay in the envelope.
     """
+    if view is None:
+        return lambda view: api_view(view, method=method)
 
     @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method != "GET":
+        if request.method != method:
             response = error(
-                405, "Method not allowed", f"Use GET; {request.method} is not supported here."
+                405, "Method not allowed", f"Use {method}; {request.method} is not supported here."
             )
-            response["Allow"] = "GET"
+            response["Allow"] = method
             return not_cached(response)
         try:
             return not_cached(view(request, *args, **kwargs))

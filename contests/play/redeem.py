@@ -6,41 +6,23 @@ not enabled for), 409 (redeemed already), 200. docs/api.md, "Redeeming a voucher
 """
 
 import json
-import logging
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError, InterfaceError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 
 from ..vouchers.importing import code_problem
 from ..vouchers.redemption import Redemption, redeem_for_client
 from ..webhooks.events import iso
 from .credentials import Credentials, bearer_digest, note_token_use
-from .envelope import error, internal_error, not_cached, unauthorized, unavailable
+from .envelope import api_view, error, unauthorized
 from .memory import memory
 
-log = logging.getLogger("contests.play")
 
-
-@csrf_exempt
+@api_view(method="POST")
 def redeem_voucher(request: HttpRequest) -> HttpResponse:
     """Redeem a voucher once; every answer in the API's envelope, never cached."""
-    if request.method != "POST":
-        response = error(
-            405, "Method not allowed", f"Use POST; {request.method} is not supported here."
-        )
-        response["Allow"] = "POST"
-        return not_cached(response)
-    try:
-        return not_cached(_redeem(request))
-    except (DatabaseError, InterfaceError):
-        log.exception("database unavailable")
-        return not_cached(unavailable())
-    except Exception:
-        log.exception("unexpected error")
-        return not_cached(internal_error())
+    return _redeem(request)
 
 
 def _redeem(request: HttpRequest) -> HttpResponse:
