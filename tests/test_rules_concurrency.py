@@ -4,11 +4,9 @@ side and the cap rests on the advisory lock; on Redis the interval on SET NX EX.
 and the local-memory cache the same holds, by their own locks, within one process.)"""
 
 import datetime as dt
-import threading
 
 import pytest
 import time_machine
-from django.db import connection
 from django.test import Client
 
 from contests import play_counts
@@ -16,34 +14,11 @@ from contests.models import Contest, DayPlan, Prize, Win, WinningMoment
 from contests.moments.claiming import ensure_plans
 from contests.moments.planning import day_bounds
 from tests.clock import ROME, rome
+from tests.test_concurrency import THREADS, run_together
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DAY = dt.date(2020, 2, 10)
-THREADS = 12
-
-
-def run_together(work):
-    barrier = threading.Barrier(THREADS)
-    results = [None] * THREADS
-    errors = []
-
-    def runner(index):
-        try:
-            barrier.wait(timeout=60)
-            results[index] = work(index)
-        except Exception as exc:  # reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    pool = [threading.Thread(target=runner, args=(i,)) for i in range(THREADS)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join(timeout=120)
-    assert not errors, errors
-    return results
 
 
 def rules(contest, **values):
