@@ -11,6 +11,8 @@ from pathlib import Path
 # The project, importable from here: the log formats and the metrics' files live in portal/.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from gunicorn.glogging import Logger
+
 from portal import logs, metrics
 
 
@@ -66,6 +68,22 @@ secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 # production image, where Nginx already writes one line per request and the play log
 # another: GUNICORN_ACCESS_LOG=false.
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "true").lower() != "false" else None
+
+
+class PortalLogger(Logger):
+    """gunicorn's logger, writing the access line only when `accesslog` says so.
+
+    gunicorn alone turns the access line on whenever a logconfig_dict is given (ours always
+    is), and then builds each line's fields even when nobody wants them: with
+    GUNICORN_ACCESS_LOG=false, every play still cost a line.
+    """
+
+    @property
+    def access_log_enabled(self) -> bool:
+        return bool(self.cfg.accesslog)
+
+
+logger_class = PortalLogger
 access_log_format = (
     '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}i)s '
     "for=%({x-forwarded-for}i)s"

@@ -139,13 +139,13 @@ def test_an_unknown_log_format_stops_the_start():
     assert "DJANGO_LOG_FORMAT must be one of text, json, not 'xml'" in result.stderr
 
 
-@pytest.mark.django_db(transaction=True)
-def test_gunicorn_and_django_both_write_json_in_utc(make_contest, tmp_path):
-    make_contest(start=dt.date.today(), end=dt.date.today())
+def json_lines_of_one_play(tmp_path, **env: str) -> list[dict]:
+    """Start gunicorn as deployed, play C0001 once (request id json-probe-1), stop it; return
+    every line it wrote to stdout and stderr, each parsed as JSON."""
     port = free_port()
     out, err = tmp_path / "out.log", tmp_path / "err.log"
     env = app_environment(
-        DJANGO_LOG_FORMAT="json", GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1"
+        DJANGO_LOG_FORMAT="json", GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="1", **env
     )
     with out.open("w") as stdout, err.open("w") as stderr:
         server = subprocess.Popen(
@@ -163,13 +163,30 @@ def test_gunicorn_and_django_both_write_json_in_utc(make_contest, tmp_path):
             server.terminate()
             server.wait(timeout=30)
     lines = out.read_text().splitlines() + err.read_text().splitlines()
-    records = [json.loads(line) for line in lines]  # every line is one JSON object
+    return [json.loads(line) for line in lines]  # every line is one JSON object
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_and_django_both_write_json_in_utc(make_contest, tmp_path):
+    make_contest(start=dt.date.today(), end=dt.date.today())
+    records = json_lines_of_one_play(tmp_path)
     assert all(record["timestamp"].endswith("+00:00") for record in records)
     [played] = [record for record in records if record.get("logger") == "contests.play"]
     assert (played["request_id"], played["contest"]) == ("json-probe-1", "C0001")
     [access] = [r for r in records if r["logger"] == "gunicorn.access" and "/play/" in r["message"]]
     assert "rid=json-probe-1" in access["message"]
     assert any(record["logger"] == "gunicorn.error" for record in records)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gunicorn_writes_no_access_line_when_told_not_to(make_contest, tmp_path):
+    # As the production image runs it, behind Nginx (which writes the access line). gunicorn
+    # alone would write it anyway, since it is given a logging configuration.
+    make_contest(start=dt.date.today(), end=dt.date.today())
+    records = json_lines_of_one_play(tmp_path, GUNICORN_ACCESS_LOG="false")
+    assert [r for r in records if r["logger"] == "gunicorn.access"] == []
+    [played] = [record for record in records if record.get("logger") == "contests.play"]
+    assert played["request_id"] == "json-probe-1"
 
 
 # Sentry -------------------------------------------------------------------------------
