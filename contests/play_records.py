@@ -2,7 +2,9 @@
 hour, the version its memory follows, and the first answers to plays sent with an
 Idempotency-Key."""
 
-from django.db import models
+import datetime as dt
+
+from django.db import connection, models
 from django.db.models import F
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -26,6 +28,15 @@ class PlayStateVersion(models.Model):
     @classmethod
     def current(cls) -> int:
         return cls.objects.filter(pk=1).values_list("value", flat=True).first() or 0
+
+    @classmethod
+    def current_and_clock(cls) -> tuple[int, dt.datetime]:
+        """The version, and the database's clock as it read it, in one query (PostgreSQL)."""
+        with connection.cursor() as cursor:
+            table = connection.ops.quote_name(cls._meta.db_table)
+            cursor.execute(f"SELECT (SELECT value FROM {table} WHERE id = 1), clock_timestamp()")  # noqa: S608
+            version, clock = cursor.fetchone()
+        return version or 0, clock
 
     @classmethod
     def bump(cls) -> None:

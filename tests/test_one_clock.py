@@ -15,8 +15,10 @@ from django.utils import timezone
 from contests.models import DayPlan, Win, WinningMoment
 from contests.moments.claiming import claim_moment
 from contests.moments.planning import day_bounds
+from contests.play.memory import NextMoment, PlayMemory
 
 HOUR = dt.timedelta(hours=1)
+SECOND = dt.timedelta(seconds=1)
 
 
 def database_time(function: str = "transaction_timestamp") -> dt.datetime:
@@ -130,3 +132,20 @@ def test_elsewhere_no_time_means_the_process_clock(make_contest):
     with time_machine.travel(moment + dt.timedelta(seconds=1), tick=False):
         win = claim_moment(contest.pk, moment.date(), request_id="due")
     assert win.won_at == moment + dt.timedelta(seconds=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_process_knows_how_far_the_database_clock_is_ahead(settings, postgres_only):
+    # A capped contest's plays skip the cache only while the next moment is not due for
+    # the database (contests/play/caps.py): a process 5 s slow must count those 5 s.
+    settings.AWARD_CLOCK = "database"
+    memory = PlayMemory()
+    with time_machine.travel(timezone.now() - 5 * SECOND, tick=True):
+        memory._read_version()
+        now = timezone.now()
+        day = now.date()
+        assert 4.9 < memory.clock_ahead < 5.5
+        assert not memory.nothing_due_since(NextMoment(day, now + 3 * SECOND), day, now)
+        assert memory.nothing_due_since(NextMoment(day, now + 8 * SECOND), day, now)
+        assert memory.nothing_due_since(NextMoment(day, None), day, now)  # none left
+        assert not memory.nothing_due_since(NextMoment(day - dt.timedelta(days=1), None), day, now)

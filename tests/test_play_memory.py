@@ -2,6 +2,7 @@
 forgets within PLAY_MEMORY_MAX_AGE whatever changed, and never counts a refused play."""
 
 import datetime as dt
+import re
 
 import pytest
 import redis
@@ -9,7 +10,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from contests.models import ApiClient, ApiToken, Contest, PlayStateVersion
+from contests.models import ApiClient, ApiToken, Contest, PlayStateVersion, Win, WinningMoment
 from contests.play import credentials
 from contests.play.credentials import issue_token
 from contests.play.memory import memory
@@ -88,16 +89,56 @@ def test_unknown_codes_are_remembered_too(client, make_contest, monkeypatch):
     assert (sent, queries) == ([], [])
 
 
-def test_a_capped_contest_asks_the_cache_once_per_play(client, make_contest, monkeypatch):
+def test_a_capped_contest_does_no_io_while_its_next_moment_is_not_due(
+    client, make_contest, monkeypatch
+):
+    # No claim anywhere can win before that moment, so the wins read after it was learned
+    # are every win there is: a new player's first play asks neither Redis nor the database.
     make_contest(wmax=2)
+    warm_up(client, "contest=C0001&user=alice")  # the contest's wins are read once
+    for player in ("alice", "bob", "carol"):
+        query = f"contest=C0001&user={player}"
+        response, sent, queries = Traffic(monkeypatch).of(
+            lambda query=query: play(client, query, at=rome(2020, 2, 10, 0, 0, 3))
+        )
+        assert (response.status_code, sent, queries) == (200, [], [])
+
+
+def test_once_a_moment_may_be_due_the_cache_vouches_for_the_wins_read(
+    client, make_contest, monkeypatch
+):
+    make_contest(perday=5, wmax=2)
     warm_up(client, "contest=C0001&user=alice")
+    first = WinningMoment.objects.filter(claimed=False).earliest("at")
+    # Another process claimed it (its player is not bob): this one still remembers it as
+    # the next moment, so bob's play asks the database for a claim, which finds none.
+    WinningMoment.objects.filter(pk=first.pk).update(claimed=True)
+    after = first.at + dt.timedelta(seconds=1)
     response, sent, queries = Traffic(monkeypatch).of(
-        lambda: play(client, "contest=C0001&user=alice", at=rome(2020, 2, 10, 0, 0, 3))
+        lambda: play(client, "contest=C0001&user=bob", at=after)
     )
     assert response.status_code == 200
-    assert queries == []
+    # The cap needed one round trip for the version of the wins, and no new read of them.
+    assert not [sql for sql in queries if "GROUP BY" in sql]
     if "redis" in connection.settings_dict["ENGINE"] or sent:
         assert sent == ["GET"]
+
+
+def test_a_win_elsewhere_is_read_at_the_next_play(client, make_contest, settings):
+    from django.core.cache import cache
+
+    settings.PLAY_MEMORY_MAX_AGE = 60  # the memory itself stays as it is
+    contest = make_contest(perday=5, wmax=1)
+    warm_up(client, "contest=C0001&user=dan")
+    moment = WinningMoment.objects.filter(contest=contest, claimed=False).earliest("at")
+    due = moment.at + dt.timedelta(seconds=1)
+    # Another process's win of the moment once due: its row, then a new version of the
+    # contest's wins. This process still remembers the moment as the next one.
+    WinningMoment.objects.filter(pk=moment.pk).update(claimed=True)
+    Win.objects.create(moment=moment, contest=contest, prize=moment.plan.prize, day=DAY,
+                       won_at=due, request_id="elsewhere", player="dan")  # fmt: skip
+    cache.set(f"play:wins:{contest.pk}", "moved")
+    assert play(client, "contest=C0001&user=dan", at=due).status_code == 420
 
 
 def test_a_capped_player_is_refused_from_memory(client, make_contest, monkeypatch):
@@ -163,9 +204,9 @@ def test_the_cache_holds_json_never_pickle(client, make_contest, redis_only):
 
     make_contest(wmax=3)
     play(client, "contest=C0001&user=alice")
-    [key] = get_redis_connection("default").keys(cache.make_key("play:player:*"))
+    [key] = get_redis_connection("default").keys(cache.make_key("play:wins:*"))
     raw = get_redis_connection("default").get(key)
-    assert raw == b"0"  # the player's wins today, as JSON
+    assert re.fullmatch(rb'"[0-9a-f]{16}"', raw)  # the version of the contest's wins, as JSON
     assert not raw.startswith(b"\x80")  # a pickle begins with its protocol byte
 
 

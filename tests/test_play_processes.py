@@ -5,6 +5,7 @@ never award a moment twice; a graceful stop writes every count, a SIGKILL loses 
 last interval's.
 """
 
+import datetime as dt
 import os
 import signal
 import time
@@ -14,7 +15,7 @@ from django.core.management import call_command
 from django.db.models import Sum
 from django.utils import timezone
 
-from contests.models import ApiClient, PlayCount, Win
+from contests.models import ApiClient, PlayCount, Win, WinningMoment
 from contests.play.credentials import issue_token
 from tests.plans import contest_with_plan
 from tests.servers import gunicorn_server, play
@@ -92,6 +93,22 @@ def test_a_stale_memory_never_awards_a_moment_twice(make_contest, two_processes)
     assert not any(answer.won for answer in late)
     assert Win.objects.count() == 5
     assert len(set(Win.objects.values_list("moment_id", flat=True))) == 5
+
+
+def test_a_win_in_one_process_caps_the_player_in_the_other_at_once(make_contest, two_processes):
+    first, second = two_processes
+    contest = contest_with_plan(make_contest, "C0001", due=0, later=2, wmax=1)
+    soon = timezone.now() + dt.timedelta(seconds=2)
+    moments = WinningMoment.objects.filter(contest=contest)
+    moments.filter(pk=moments.earliest("at").pk).update(at=soon)  # before anyone plays
+    # The second process reads the contest's wins (none) and learns the next moment.
+    assert status(second, "contest=C0001&user=ann") == 200
+    time.sleep(max(0.0, (soon - timezone.now()).total_seconds()) + 0.2)
+    assert play(first.url, "contest=C0001&user=ann", "ann-wins").won
+    # R8 from the other process at its next play, though its memory of the wins was read
+    # before the win and nothing is due any more: the cache's version of the wins moved.
+    assert status(second, "contest=C0001&user=ann") == 420
+    assert status(second, "contest=C0001&user=bob") == 200
 
 
 def stored_plays() -> int:

@@ -1,70 +1,137 @@
 """Has a player reached a contest's daily cap (WMAX), or its cap over the whole contest
 (wmax_total)? Exact from any process.
 
-"Capped" holds until the day ends, so this process remembers it; "not capped" can change
-in another process at any moment, so the count of a player's wins today is read from the
-cache (one Redis round trip, which only capped contests pay), and from the database when
-the cache does not have it. The race of two plays for the last allowed win is closed in
-the claim itself (contests/moments/claiming.py takes a lock per player and day, or per
-player over the contest when it has a contest-wide cap). The contest-wide count is kept
-the same way under its own key, with day None: only contests with that cap read it.
+"Capped" holds until the day ends (for good, over the contest), so this process remembers
+it. "Not capped" can change in another process at any moment, but only through a win, and
+wins are rare: each process keeps a capped contest's wins per player as it last read them
+from the database, with the version of the contest's wins it read them at. Every win
+committed sets a new version in the cache, so a play asks the cache for the version (one
+Redis round trip, which only capped contests pay) and reads the wins again only when it
+has moved: once per win and process, never per player. The version is read before the
+wins, so wins committed meanwhile move it again. Without the version (evicted, expired,
+Redis away) the wins are read from the database at every play, as they must be.
+
+The race of two plays for the last allowed win is closed in the claim itself
+(contests/moments/claiming.py takes a lock per player and day, or per player over the
+contest when it has a contest-wide cap).
 """
 
 import datetime as dt
-import hashlib
+import secrets
+from collections import Counter
 
 from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count
 
 from ..models import Win
-from .memory import PlayerDay, memory
+from .memory import ContestWins, PlayerDay, Players, memory
 
-PLAYER_WINS_TTL = 600
-
-
-def _key(player_day: PlayerDay) -> str:
-    contest_id, day, client_id, player = player_day
-    # Hashed: player ids are the clients' own strings, of any shape.
-    player_hash = hashlib.sha256(f"{client_id}:{player}".encode()).hexdigest()[:32]
-    return f"play:player:{contest_id}:{day.isoformat() if day else 'all'}:{player_hash}"
+# A new version at least once a day costs each process one more read of the wins.
+VERSION_TTL = 24 * 3600
 
 
-def is_capped_overall(contest, client_id: int | None, player: str) -> bool:
-    """Has the player the most wins the contest allows over all its days?"""
-    return _reached((contest.id, None, client_id, player), contest.wmax_total)
-
-
-def note_wins_overall(contest, client_id: int | None, player: str, wins: int) -> None:
-    """Remember the player's wins over the contest, after a win or a refused claim."""
-    player_day = (contest.id, None, client_id, player)
-    cache.set(_key(player_day), wins, PLAYER_WINS_TTL)
-    if wins >= contest.wmax_total:
-        memory.note_capped(player_day)
-
-
-def is_capped(contest, day: dt.date, client_id: int | None, player: str) -> bool:
-    return _reached((contest.id, day, client_id, player), contest.wmax)
-
-
-def _reached(player_day: PlayerDay, cap: int) -> bool:
+def is_capped(contest, now: dt.datetime, day: dt.date, client_id: int | None, player: str) -> bool:
+    """Has the player the most wins today that the contest allows (WMAX)?"""
+    player_day = (contest.id, day, client_id, player)
     if player_day in memory.capped:
         return True
-    key = _key(player_day)
-    wins = cache.get(key)
-    if wins is None:
-        contest_id, day, client_id, player = player_day
-        won = Win.objects.filter(contest_id=contest_id, client_id=client_id, player=player)
-        wins = (won if day is None else won.filter(day=day)).count()
-        # add, not set: a count read here must not overwrite a newer one set after a win.
-        cache.add(key, wins, PLAYER_WINS_TTL)
+    return _reached(player_day, _wins(contest, now, day).today[client_id, player], contest.wmax)
+
+
+def is_capped_overall(
+    contest, now: dt.datetime, day: dt.date, client_id: int | None, player: str
+) -> bool:
+    """Has the player the most wins the contest allows over all its days (wmax_total)?"""
+    player_day = (contest.id, None, client_id, player)
+    if player_day in memory.capped:
+        return True
+    wins = _wins(contest, now, day).recent[client_id, player]
+    wins += _earlier_wins(contest.id, day)[client_id, player]
+    return _reached(player_day, wins, contest.wmax_total)
+
+
+def note_capped(contest, day: dt.date | None, client_id: int | None, player: str) -> None:
+    """The claim found the player at a cap (day None: the cap over the whole contest)."""
+    memory.note_capped((contest.id, day, client_id, player))
+
+
+def note_win(contest) -> None:
+    """A win of this capped contest is being committed: every process must read wins again."""
+    memory.contest_wins.pop(contest.id, None)  # this one at its next play
+    key = _version_key(contest.id)
+    # After the commit: a process reading the wins before it would keep the new version.
+    transaction.on_commit(lambda: cache.set(key, secrets.token_hex(8), VERSION_TTL))
+
+
+def _reached(player_day: PlayerDay, wins: int, cap: int) -> bool:
     if wins >= cap:
         memory.note_capped(player_day)
         return True
     return False
 
 
-def note_wins(contest, day: dt.date, client_id: int | None, player: str, wins: int) -> None:
-    """Remember the player's wins today, after a win or a claim refused at the cap."""
-    player_day = (contest.id, day, client_id, player)
-    cache.set(_key(player_day), wins, PLAYER_WINS_TTL)
-    if wins >= contest.wmax:
-        memory.note_capped(player_day)
+def _version_key(contest_id: int) -> str:
+    return f"play:wins:{contest_id}"
+
+
+def _wins(contest, now: dt.datetime, day: dt.date) -> ContestWins:
+    """The contest's wins per player, read again if they may have changed."""
+    known = memory.contest_wins.get(contest.id)
+    bound = memory.next_moment(contest.id)
+    # A win needs a moment due. Only for the daily cap: a replica whose clock is behind may
+    # still win one of yesterday's moments after midnight, which the cap over the contest counts.
+    quiet = contest.wmax_total is None and memory.nothing_due_since(bound, day, now)
+    if quiet and known is not None and known.bound is bound:
+        return known  # read since `bound` was learned, and no win since: no I/O
+    version = cache.get(key := _version_key(contest.id))
+    if version is None:
+        cache.add(key, secrets.token_hex(8), VERSION_TTL)
+        version = cache.get(key)
+    if (
+        not quiet  # a new read would not spare the next play's round trip
+        and version is not None
+        and known is not None
+        and (known.version, known.day) == (version, day)
+    ):
+        return known
+    won = Win.objects.filter(contest_id=contest.id)
+    if contest.wmax_total is None:
+        today, recent = _by_player(won.filter(day=day)), None
+    else:
+        today, recent = Counter(), Counter()
+        for day_won, player_wins in _by_day(won.filter(day__gte=_yesterday(day))).items():
+            recent.update(player_wins)
+            if day_won == day:
+                today = player_wins
+    known = ContestWins(version or "", day, today, recent, bound)
+    if version is not None:
+        memory.remember_contest_wins(contest.id, known)
+    return known
+
+
+def _earlier_wins(contest_id: int, day: dt.date) -> Players:
+    """Wins per player of the contest's days before yesterday, once per process and day."""
+    earlier = memory.earlier_wins.get((contest_id, day))
+    if earlier is None:
+        earlier = _by_player(Win.objects.filter(contest_id=contest_id, day__lt=_yesterday(day)))
+        memory.remember_earlier_wins((contest_id, day), earlier)
+    return earlier
+
+
+def _by_day(won) -> dict[dt.date, Players]:
+    """The wins per player of each day among `won`: one GROUP BY, only players with wins."""
+    days: dict[dt.date, Players] = {}
+    rows = won.order_by().values("day", "client_id", "player").annotate(wins=Count("pk"))
+    for day, client_id, player, wins in rows.values_list("day", "client_id", "player", "wins"):
+        days.setdefault(day, Counter())[client_id, player] = wins
+    return days
+
+
+def _by_player(won) -> Players:
+    rows = won.order_by().values("client_id", "player").annotate(wins=Count("pk"))
+    return Counter({(c, p): n for c, p, n in rows.values_list("client_id", "player", "wins")})
+
+
+def _yesterday(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=1)

@@ -52,27 +52,21 @@ def draw(
             wmax_total=contest.wmax_total,
         )
     except DailyCapReached:
-        caps.note_wins(contest, day, client_id, player, contest.wmax)
+        caps.note_capped(contest, day, client_id, player)
         memory.learn_next_moment(contest.id, day, now)
         raise
     except ContestCapReached:
-        caps.note_wins_overall(contest, client_id, player, contest.wmax_total)
+        caps.note_capped(contest, None, client_id, player)
         memory.learn_next_moment(contest.id, day, now)
         raise
     if win is not None:
         metrics.count_win(contest.code, win.prize.code)
+        if contest.wmax is not None or contest.wmax_total is not None:
+            caps.note_win(contest)
     # Not after a database error: the connection may be gone, and a second error would
     # hide the first one. And once a win is committed, what follows only helps the memory:
     # a database error here must not turn the win into an error answer. Skipping it is
     # safe, since what the memory holds is a lower bound that costs a database trip at most.
     with contextlib.suppress(DatabaseError, InterfaceError):
         memory.learn_next_moment(contest.id, day, now)
-        if win is not None and contest.wmax is not None:
-            won = Win.objects.filter(
-                contest_id=contest.id, day=day, client_id=client_id, player=player
-            )
-            caps.note_wins(contest, day, client_id, player, won.count())
-        if win is not None and contest.wmax_total is not None:
-            won = Win.objects.filter(contest_id=contest.id, client_id=client_id, player=player)
-            caps.note_wins_overall(contest, client_id, player, won.count())
     return win

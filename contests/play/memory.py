@@ -9,6 +9,8 @@
   prize) can bring an earlier moment, and adding a prize is a change like any other.
 - Players who reached a contest's daily cap: "capped" holds for the rest of the day; and
   those who reached its cap over the whole contest (day None): that holds for good.
+- Capped contests' wins per player, with the version of the wins they were read at
+  (contests/play/caps.py checks it at every play).
 
 Changes reach every process within PLAY_MEMORY_MAX_AGE seconds: whatever changes a
 contest, prize, client or token bumps PlayStateVersion in its own transaction
@@ -20,10 +22,11 @@ import datetime as dt
 import threading
 import time
 import zoneinfo
+from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError
+from django.db import DatabaseError, InterfaceError, connection
 from django.utils import timezone
 
 from ..models import ApiToken, Contest, PlayStateVersion
@@ -35,6 +38,9 @@ from ..moments.planning import HOUR, day_bounds
 MEMORY_MAX_ENTRIES = 100_000
 # How long a play waits for a sibling thread's version check (seconds): one query's time.
 SIBLING_CHECK_WAIT = 0.1
+# What the judge of awards' clock may be ahead of this process's beyond what was measured
+# (seconds): the play's own milliseconds, and drift between two measurements.
+CLOCK_MARGIN = 0.05
 
 
 class ContestSnapshot:
@@ -124,6 +130,24 @@ class NextMoment:
 PlayerDay = tuple[int, dt.date | None, int | None, str]
 
 
+Players = Counter[tuple[int | None, str]]  # wins by (API client id, player id)
+
+
+@dataclass(frozen=True)
+class ContestWins:
+    """A contest's wins per player as this process read them, at one version of its wins."""
+
+    version: str
+    day: dt.date
+    today: Players
+    # With a cap over the contest only: the wins of yesterday and today; the earlier days'
+    # wins, which no claim adds to any more, are read once a day (PlayMemory.earlier_wins).
+    recent: Players | None
+    # The contest's next moment as this process knew it before reading the wins: while it
+    # is not due for the judge of awards, no claim anywhere can have won since.
+    bound: NextMoment | None
+
+
 class PlayMemory:
     """This process's memory of contests, callers, next moments and capped players."""
 
@@ -132,12 +156,20 @@ class PlayMemory:
         self.callers: dict[str, Caller | None] = {}
         self.next_moments: dict[int, NextMoment] = {}
         self.capped: set[PlayerDay] = set()
+        self.contest_wins: dict[int, ContestWins] = {}
+        self.earlier_wins: dict[tuple[int, dt.date], Players] = {}
         self._version: int | None = None
+        # How far the clock that judges awards may be ahead of this process's (seconds):
+        # measured with each version check when the database judges, 0 when this clock does.
+        self.clock_ahead: float | None = None
         self._check_after = 0.0
         self._lock = threading.Lock()
 
     def forget(self) -> None:
-        for remembered in (self.contests, self.callers, self.next_moments, self.capped):
+        for remembered in (
+            *(self.contests, self.callers, self.next_moments, self.capped),
+            *(self.contest_wins, self.earlier_wins),
+        ):
             remembered.clear()
 
     def _check_version(self) -> None:
@@ -159,7 +191,7 @@ class PlayMemory:
             if time.monotonic() < self._check_after:
                 return  # the sibling has just asked
             try:
-                version = PlayStateVersion.current()
+                version = self._read_version()
             except (DatabaseError, InterfaceError):
                 return  # nothing can change while the database is away
             finally:
@@ -170,6 +202,25 @@ class PlayMemory:
                 self._preload()
         finally:
             self._lock.release()
+
+    def _read_version(self) -> int:
+        if not judged_by_database():
+            self.clock_ahead = 0.0
+            return PlayStateVersion.current()
+        asked = time.time()
+        version, clock = PlayStateVersion.current_and_clock()
+        # The database read its clock after `asked`: it is at most this much ahead.
+        self.clock_ahead = clock.timestamp() - asked
+        return version
+
+    def nothing_due_since(self, bound: NextMoment | None, day: dt.date, now: dt.datetime) -> bool:
+        """Is `bound`, a next moment of `day` this process knew, still not due for the judge
+        of awards? Then no claim anywhere can have won a moment of `day` since it was read."""
+        if bound is None or bound.day != day or self.clock_ahead is None:
+            return False
+        if bound.at is None:
+            return True  # no moment of the day is left
+        return now.timestamp() + self.clock_ahead + CLOCK_MARGIN < bound.at.timestamp()
 
     def _preload(self) -> None:
         from .preload import running_contests
@@ -217,6 +268,12 @@ class PlayMemory:
         at = next_unclaimed_moment(contest_id, day, now)
         _remember(self.next_moments, contest_id, NextMoment(day, at))
 
+    def remember_contest_wins(self, contest_id: int, wins: ContestWins) -> None:
+        _remember(self.contest_wins, contest_id, wins)
+
+    def remember_earlier_wins(self, contest_day: tuple[int, dt.date], wins: Players) -> None:
+        _remember(self.earlier_wins, contest_day, wins)
+
     def note_capped(self, player_day: PlayerDay) -> None:
         if len(self.capped) >= MEMORY_MAX_ENTRIES:
             self.capped.clear()
@@ -227,6 +284,11 @@ def _remember(memory: dict, key, value) -> None:
     if len(memory) >= MEMORY_MAX_ENTRIES:
         memory.clear()
     memory[key] = value
+
+
+def judged_by_database() -> bool:
+    """Does the database's clock judge whether a moment is due (docs/scaling.md)?"""
+    return settings.AWARD_CLOCK == "database" and connection.vendor == "postgresql"
 
 
 # One per process: gunicorn's workers are separate processes, each with its own.

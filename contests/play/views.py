@@ -163,9 +163,11 @@ def _draw(request, contest, caller, player: str, now: dt.datetime) -> tuple[Http
         note_token_use(caller.token_id, now)
     if player:  # the participant register, for the recovery draw (in memory, like the counts)
         participants.register_play(contest.id, client_id, player, day)
-    if contest.wmax_total is not None and caps.is_capped_overall(contest, client_id, player):
+    if contest.wmax_total is not None and caps.is_capped_overall(
+        contest, now, day, client_id, player
+    ):
         return contest_cap_reached(contest.wmax_total, contest.code), "capped"
-    if contest.wmax is not None and caps.is_capped(contest, day, client_id, player):
+    if contest.wmax is not None and caps.is_capped(contest, now, day, client_id, player):
         return enhance_your_calm(contest.wmax, contest.code), "capped"
     try:
         win = draw(contest, now, request_id=request.id, player=player, client_id=client_id)
