@@ -23,6 +23,12 @@ def server_cpu(server: Server) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def machine_times() -> tuple[int, int]:
+    """This machine's CPU time so far, all of it and the idle part (/proc/stat, in ticks)."""
+    fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields[:8]), fields[3] + fields[4]  # user … steal; idle + iowait
+
+
 def write_config(config: dict, path: Path) -> Path:
     """The settings file bench/play.lua reads (see its header)."""
     lines = []
@@ -61,6 +67,7 @@ def wrk(
     output = workdir / "wrk-output.txt"
     measured = list(measured) or [server]
     cpu_before = sum(server_cpu(s) for s in measured)
+    machine_before = machine_times()
     command = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
                "--timeout", "5s", "-s", str(LUA), url or server.url, "--",
                str(config_file)]  # fmt: skip
@@ -75,6 +82,8 @@ def wrk(
     if returncode != 0:
         raise RuntimeError(f"wrk failed ({returncode}):\n{out}")
     cpu = sum(server_cpu(s) for s in measured) - cpu_before
+    (total, idle), (total_before, idle_before) = machine_times(), machine_before
+    total, idle = total - total_before, idle - idle_before
     [line] = [line for line in out.splitlines() if line.startswith("BENCH-JSON ")]
     raw = json.loads(line.removeprefix("BENCH-JSON "))
     seconds_run = raw["duration_us"] / 1e6
@@ -93,4 +102,7 @@ def wrk(
         "wins_seen": raw["wins"],
         # CPU time of gunicorn's processes per answer: far less noisy than req/s here.
         "server_cpu_us": round(cpu / max(raw["requests"], 1) * 1e6, 1),
+        # Under full load the machine is never idle; when its share of idle time is high,
+        # it was the machine (a core taken away) that slowed the run: bench/report.py.
+        "machine_idle": round(idle / max(total, 1), 3),
     }

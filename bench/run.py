@@ -128,10 +128,17 @@ class Bench:
 
     def start_server(self) -> None:
         RESULTS.mkdir(parents=True, exist_ok=True)
+        # gunicorn leaves each new connection to whichever worker wakes first: one worker
+        # often held 14 of wrk's 16 connections, and a run measured that draw more than the
+        # code. At most each worker's share (plus its threads, which gthread's keep-alive
+        # bound subtracts) spreads them evenly.
+        share = -(-self.args.connections // self.args.workers)
+        threads = int(self.env.get("GUNICORN_THREADS", "2"))
         self.server = start_gunicorn(
             self.env,
             workers=self.args.workers,
             config=GUNICORN_CONFIG,
+            args=["--worker-connections", str(share + threads)],
             log=self.log_path,
             ready_path="/bench/baseline/",
             ready_headers={"X-Forwarded-Proto": "https"},
@@ -203,25 +210,43 @@ def run(bench: Bench, args, started_at: dt.datetime, load_before) -> int:
         print(f"Replicas: {args.replicas} masters of {args.replica_workers} workers behind "
               f"Nginx at {replicas.url}, a private Redis at {replicas.redis.url}")  # fmt: skip
     print(
-        f"gunicorn: {args.workers} sync workers at {bench.server.url}; wrk: {args.threads} "
+        f"gunicorn: {args.workers} workers at {bench.server.url}; wrk: {args.threads} "
         f"thread(s), {args.connections} connections, {args.duration} s per run, "
         f"{args.rounds} round(s)"
     )
 
+    def measure(name: str) -> dict:
+        if args.warmup:
+            bench.wrk(configs[name], args.warmup, args.connections)
+        figures = bench.wrk(configs[name], args.duration, args.connections)
+        report.print_row(name, figures)
+        return figures
+
     results: dict[str, list[dict]] = {name: [] for name in scenarios}
+    # Each scenario's runs with the baseline run just before each: in alternation, so that
+    # a slowdown of this machine (they come and go in seconds) strikes both or neither.
+    pairs: dict[str, list[tuple[dict, dict]]] = {}
     for round_number in range(1, args.rounds + 1):
         print(f"Round {round_number}")
+        baseline = None
         for name in scenarios:
-            if args.warmup:
-                bench.wrk(configs[name], args.warmup, args.connections)
-            figures = bench.wrk(configs[name], args.duration, args.connections)
+            if name == "baseline" and len(scenarios) > 1:
+                continue  # measured before each of the others
+            if name != "baseline" and "baseline" in scenarios:
+                baseline = measure("baseline")
+                results["baseline"].append(baseline)
+            figures = measure(name)
             results[name].append(figures)
-            report.print_row(name, figures)
+            if baseline is not None:
+                pairs.setdefault(name, []).append((figures, baseline))
         if replicas:
             replicas.run_round(configs, results)
+            for name in results:  # after the round's last baseline
+                if name.startswith("replicas-") and baseline is not None:
+                    pairs.setdefault(name, []).append((results[name][-1], baseline))
 
     summary = report.medians(results)
-    ratios = report.ratios(results)
+    ratios = report.ratios(pairs)
 
     checks = {}
     losing_audit = audit(losing)
