@@ -126,13 +126,13 @@ class Bench:
             client.delete(*keys[start : start + 1000])
         return len(keys)
 
-    def start_server(self) -> None:
+    def start_server(self, connections: int) -> None:
         RESULTS.mkdir(parents=True, exist_ok=True)
         # gunicorn leaves each new connection to whichever worker wakes first: one worker
         # often held 14 of wrk's 16 connections, and a run measured that draw more than the
         # code. At most each worker's share (plus its threads, which gthread's keep-alive
         # bound subtracts) spreads them evenly.
-        share = -(-self.args.connections // self.args.workers)
+        share = -(-connections // self.args.workers)
         threads = int(self.env.get("GUNICORN_THREADS", "2"))
         self.server = start_gunicorn(
             self.env,
@@ -204,7 +204,9 @@ def run(bench: Bench, args, started_at: dt.datetime, load_before) -> int:
             # The single server's 2 000 moments, spread over more contests.
             count = args.replica_burst_contests
             replica_burst = burst_contests(zone, perday=2000 // count, count=count, prefix="R")
-    bench.start_server()
+    for old_log in RESULTS.glob("server*.log"):
+        old_log.unlink()  # an earlier run's
+    bench.start_server(args.connections)
     if replicas:
         replicas.start(RESULTS / "replicas")
         print(f"Replicas: {args.replicas} masters of {args.replica_workers} workers behind "
@@ -264,6 +266,10 @@ def run(bench: Bench, args, started_at: dt.datetime, load_before) -> int:
     burst_figures = None
     if burst:
         # Every moment of 10 contests is due: how long until all are won, and exactly once?
+        if args.burst_connections != args.connections:
+            bench.server.stop()  # again with room for the burst's connections
+            bench.log_path = RESULTS / "server-burst.log"
+            bench.start_server(args.burst_connections)
         started = dt.datetime.now(dt.UTC)
         figures = bench.wrk({"contests": burst}, args.burst_duration, args.burst_connections)
         burst_figures = burst_outcome(burst, figures, started, args.burst_connections)
@@ -282,7 +288,9 @@ def run(bench: Bench, args, started_at: dt.datetime, load_before) -> int:
         print("Planning costs (time; peak Python memory under tracemalloc)")
         planning = planning_costs(zone, args.planning_million_db)
 
-    plays_logged = sum(1 for line in bench.log_path.open() if " contests.play " in line)
+    plays_logged = sum(
+        1 for log in RESULTS.glob("server*.log") for line in log.open() if " contests.play " in line
+    )
     report.write(
         {
             "when": started_at.isoformat(timespec="seconds"),

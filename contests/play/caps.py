@@ -1,15 +1,13 @@
 """Has a player reached a contest's daily cap (WMAX), or its cap over the whole contest
-(wmax_total)? Exact from any process.
+(wmax_total)? Exact from any process (docs/design.md, "Caps without a round trip per player").
 
 "Capped" holds until the day ends (for good, over the contest), so this process remembers
-it. "Not capped" can change in another process at any moment, but only through a win, and
-wins are rare: each process keeps a capped contest's wins per player as it last read them
-from the database, with the version of the contest's wins it read them at. Every win
-committed sets a new version in the cache, so a play asks the cache for the version (one
-Redis round trip, which only capped contests pay) and reads the wins again only when it
-has moved: once per win and process, never per player. The version is read before the
-wins, so wins committed meanwhile move it again. Without the version (evicted, expired,
-Redis away) the wins are read from the database at every play, as they must be.
+it. "Not capped" changes only through a win, and wins are rare: each process keeps a
+capped contest's wins per player as it last read them, with the version of the contest's
+wins that every win sets in the cache after its commit, read before the wins. A play asks
+the cache for the version (one Redis round trip) and reads the wins again only when it has
+moved. While the contest's next moment, learned before the wins were read, is not due for
+the clock that judges awards, no claim can have won since: the daily cap then asks nothing.
 
 The race of two plays for the last allowed win is closed in the claim itself
 (contests/moments/claiming.py takes a lock per player and day, or per player over the
@@ -82,7 +80,7 @@ def _wins(contest, now: dt.datetime, day: dt.date) -> ContestWins:
     # A win needs a moment due. Only for the daily cap: a replica whose clock is behind may
     # still win one of yesterday's moments after midnight, which the cap over the contest counts.
     quiet = contest.wmax_total is None and memory.nothing_due_since(bound, day, now)
-    if quiet and known is not None and known.bound is bound:
+    if quiet and known is not None and (known.bound, known.day) == (bound, day):
         return known  # read since `bound` was learned, and no win since: no I/O
     version = cache.get(key := _version_key(contest.id))
     if version is None:
