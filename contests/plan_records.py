@@ -64,13 +64,20 @@ class DayPlan(models.Model):
 
 
 class WinningMoment(models.Model):
+    # No constraint in the database: checking the key of every row of a plan's COPY (at
+    # commit, the constraint being deferred) was a third of the cost of planning
+    # (docs/scaling.md, "Planning at scale"). The plan is inserted in the same transaction
+    # just before its moments, the portal's database role cannot delete plans, and
+    # verify_plans checks every plan's moments against its seal.
     plan = models.ForeignKey(
-        DayPlan, on_delete=models.PROTECT, related_name="moments", verbose_name=_("plan")
+        DayPlan,
+        on_delete=models.PROTECT,
+        related_name="moments",
+        verbose_name=_("plan"),
+        db_constraint=False,
     )
     # Copied from the plan so that claiming reads one table through one small index (the
-    # partial one below). No constraint and no index of its own: the plan's foreign key
-    # already ties the moment to its contest, and checking a second key on every row of a
-    # COPY doubled the cost of planning (docs/scaling.md, "Planning at scale").
+    # partial one below). No constraint and no index of its own, for the same reason.
     contest = models.ForeignKey(
         "contests.Contest",
         on_delete=models.PROTECT,

@@ -75,19 +75,13 @@ def test_on_postgresql_the_moments_go_in_one_copy(make_contest, postgres_only, s
 @pytest.mark.django_db
 def test_a_failed_write_leaves_no_plan_and_no_moment(make_contest, monkeypatch, small_batches):
     contest = make_contest(perday=20)
-    drawn_lines = storing.moment_lines
+    drawn_rows = storing._binary_rows
 
-    def broken_lines(window_start, offsets):
-        lines = drawn_lines(window_start, offsets)
-        broken_lines.calls += 1
-        if broken_lines.calls == 1:  # the seal's pass: whole
-            yield from lines
-            return
-        yield from itertools.islice(lines, 10)  # the write's pass: breaks half-way
+    def broken_rows(plan, offsets):
+        yield from itertools.islice(drawn_rows(plan, offsets), 2)  # the header, 7 rows
         raise RuntimeError("the write broke half-way")
 
-    broken_lines.calls = 0
-    monkeypatch.setattr(storing, "moment_lines", broken_lines)
+    monkeypatch.setattr(storing, "_binary_rows", broken_rows)  # PostgreSQL's path
     monkeypatch.setattr(storing, "_insert_moments", _broken_inserts)
     # PostgreSQL reports the stream's error as the COPY's own.
     with pytest.raises((RuntimeError, DatabaseError), match="half-way"):

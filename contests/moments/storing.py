@@ -1,16 +1,18 @@
 """Drawing, sealing and writing a plan's moments: COPY on PostgreSQL, batched INSERTs elsewhere.
 
 The moments are drawn once, as 8-byte offsets (8 MB for a million), and sealed before the
-plan's row exists, so the row is inserted with its commitment. On PostgreSQL the text that
-COPY parses is the very text the seal hashed (sealing.moment_lines of the same offsets), so
-the commitment covers exactly the moments stored; and a failed COPY stores nothing, so a
-plan is never left with part of its moments.
+plan's row exists, so the row is inserted with its commitment. On PostgreSQL a binary COPY
+sends each moment as the integer its sealed text was made of (the window's start plus the
+offset, in microseconds), so the commitment covers exactly the moments stored without a
+second formatting of a million timestamps, or their parsing; and a failed COPY stores
+nothing, so a plan is never left with part of its moments.
 """
 
 import datetime as dt
 import io
 import itertools
 import random
+import struct
 from array import array
 from collections.abc import Iterator
 
@@ -77,10 +79,7 @@ def _insert_moments(plan: DayPlan, offsets: array) -> None:
 
 
 def _copy_moments(plan: DayPlan, offsets: array) -> None:
-    # The very lines that were sealed: moment_lines() of the same offsets.
-    lines = moment_lines(plan.window_start, offsets)
-    prefix = f"{plan.pk}\t{plan.prize.contest_id}\t{plan.day.isoformat()}\t"
-    rows = _CopyRows(_batches(lines), prefix, suffix="\tf\n")
+    rows = _CopyRows(_binary_rows(plan, offsets))
     with connection.cursor() as cursor, connection.wrap_database_errors:
         # psycopg2 cursor: Django's wrapper passes copy_expert through unwrapped.
         cursor.copy_expert(_copy_statement(), rows, COPY_READ_SIZE)
@@ -92,22 +91,40 @@ def _copy_statement() -> str:
     columns = (meta.get_field(name).column for name in ("plan", "contest", "day", "at", "claimed"))
     return (
         f"COPY {quote(meta.db_table)} ({', '.join(quote(c) for c in columns)}) "
-        "FROM STDIN WITH (FORMAT text)"
+        "FROM STDIN WITH (FORMAT binary)"
     )
 
 
-def _batches(lines: Iterator[str]) -> Iterator[list[str]]:
-    while batch := list(itertools.islice(lines, MOMENT_BATCH)):
-        yield batch
+# PostgreSQL's binary COPY format: a signature, 32 bits of flags and 32 of header extension
+# length; then per row its field count and each field as a 32-bit length and its bytes, in
+# network order; -1 as the field count ends the data.
+_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_COPY_TRAILER = struct.pack(">h", -1)
+_PG_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # of binary dates and timestamps
+# plan_id (int8), contest_id (int8), day (date: days since the epoch), then the length of at.
+_ROW_START = struct.Struct(">hiqiqiii")
+_AT = struct.Struct(">q")  # timestamptz: microseconds since the epoch
+_CLAIMED_FALSE = struct.pack(">ib", 1, 0)
+
+
+def _binary_rows(plan: DayPlan, offsets: array) -> Iterator[bytes]:
+    """The plan's moments as binary COPY data, a batch of rows at a time."""
+    start = (plan.window_start - _PG_EPOCH) // dt.timedelta(microseconds=1)
+    day = (plan.day - _PG_EPOCH.date()).days
+    prefix = _ROW_START.pack(5, 8, plan.pk, 8, plan.prize.contest_id, 4, day, 8)
+    at = _AT.pack
+    yield _COPY_HEADER
+    for first in range(0, len(offsets), MOMENT_BATCH):
+        batch = offsets[first : first + MOMENT_BATCH]
+        yield b"".join(prefix + at(start + offset) + _CLAIMED_FALSE for offset in batch)
+    yield _COPY_TRAILER
 
 
 class _CopyRows(io.RawIOBase):
-    """The rows of COPY's text format, made a batch at a time as COPY reads them."""
+    """A stream of COPY's data, made a chunk at a time as COPY reads it."""
 
-    def __init__(self, batches: Iterator[list[str]], prefix: str, suffix: str):
-        self._batches = batches
-        self._prefix = prefix
-        self._suffix = suffix
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
         self._pending = memoryview(b"")
 
     def readable(self) -> bool:
@@ -115,11 +132,10 @@ class _CopyRows(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         while not self._pending:
-            batch = next(self._batches, None)
-            if batch is None:
+            chunk = next(self._chunks, None)
+            if chunk is None:
                 return 0
-            text = "".join(f"{self._prefix}{line}{self._suffix}" for line in batch)
-            self._pending = memoryview(text.encode())
+            self._pending = memoryview(chunk)
         size = min(len(buffer), len(self._pending))
         buffer[:size] = self._pending[:size]
         self._pending = self._pending[size:]
