@@ -65,7 +65,8 @@ def ratios(pairs: dict[str, list[tuple[dict, dict]]]) -> dict[str, float]:
         "mixed req/s >= 0.70)"
     )
     for key, value in found.items():
-        print(f"  {key:<28} {value:6.3f}")
+        shown = f"{value:6.3f}" if isinstance(value, float) else f"{value:6d}"  # counts as such
+        print(f"  {key:<28} {shown}")
     return found
 
 

@@ -69,6 +69,10 @@ secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 # production image, where Nginx already writes one line per request and the play log
 # another: GUNICORN_ACCESS_LOG=false.
 accesslog = "-" if os.environ.get("GUNICORN_ACCESS_LOG", "true").lower() != "false" else None
+access_log_format = (
+    '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}i)s '
+    "for=%({x-forwarded-for}i)s"
+)
 
 
 class PortalLogger(Logger):
@@ -85,10 +89,7 @@ class PortalLogger(Logger):
 
 
 logger_class = PortalLogger
-access_log_format = (
-    '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}i)s '
-    "for=%({x-forwarded-for}i)s"
-)
+
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # Both in Django's format (DJANGO_LOG_FORMAT: text or json) and in UTC, as Django's are.
